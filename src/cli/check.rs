@@ -1,0 +1,193 @@
+//! `anskaff check`: records against policies → a report and an exit code.
+
+use super::{LangArg, exit, load_plan, parse_set};
+use crate::finding::Outcome;
+use crate::input::InputSpec;
+use crate::report::json::JsonRenderer;
+use crate::report::text::TextRenderer;
+use crate::report::{Meta, Renderer};
+use crate::run::{self, RunOptions};
+use crate::syntax::ast::Severity;
+use clap::{Args, ValueEnum};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Policy files or directories (every `.policy` file below)
+    #[arg(long, short, required = true, value_name = "FILE|DIR")]
+    policy: Vec<PathBuf>,
+    /// Record files or directories (`.jsonl`, `.json`); `-` reads JSONL from stdin
+    #[arg(required = true, value_name = "RECORDS")]
+    records: Vec<String>,
+    /// Report format
+    #[arg(long, short, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit with 1 when a rule of this severity or above fails
+    #[arg(long, value_enum, default_value_t = FailOn::Must)]
+    fail_on: FailOn,
+    /// Override a policy parameter, e.g. --set lcc_threshold="5 000 000 NOK"
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    sets: Vec<(String, String)>,
+    /// Language of messages and labels
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    lang: LangArg,
+    /// Only the summary: no per-record entries
+    #[arg(long)]
+    summary: bool,
+    /// Worker threads (default: all cores)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Text report: also show rules that passed or did not apply
+    #[arg(long, short)]
+    verbose: bool,
+    /// When to colour the text report
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Must,
+    Should,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn check(args: CheckArgs) -> u8 {
+    let Some(plan) = load_plan(&args.policy, &args.sets) else {
+        return exit::USAGE;
+    };
+    let inputs: Vec<InputSpec> = args.records.iter().map(|r| InputSpec::parse(r)).collect();
+    let meta = Meta {
+        version: env!("CARGO_PKG_VERSION"),
+        lang: args.lang.into(),
+        inputs: args.records.clone(),
+    };
+    let opts = RunOptions {
+        lang: args.lang.into(),
+        threads: args.threads,
+        messages: !args.summary,
+        ..RunOptions::default()
+    };
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => args.output.is_none() && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let target = match Target::open(args.output.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot write the report: {e}");
+            return exit::USAGE;
+        }
+    };
+    let mut writer = io::BufWriter::with_capacity(1 << 16, target);
+    let result = {
+        let mut renderer: Box<dyn Renderer + '_> = match args.format {
+            Format::Text => Box::new(TextRenderer::new(&mut writer, color, args.verbose, args.summary)),
+            Format::Json => Box::new(JsonRenderer::new(&mut writer, args.summary)),
+        };
+        run::run(&plan, &inputs, &opts, &meta, renderer.as_mut())
+    };
+    let result = result.and_then(|r| {
+        writer.flush()?;
+        Ok(r)
+    });
+    let result = match result {
+        Ok(r) => r,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return exit::OK,
+        Err(e) => {
+            eprintln!("error: cannot write the report: {e}");
+            return exit::USAGE;
+        }
+    };
+    match writer.into_inner().map_err(|e| e.into_error()).and_then(Target::commit) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return exit::OK,
+        Err(e) => {
+            eprintln!("error: cannot write the report: {e}");
+            return exit::USAGE;
+        }
+    }
+    if !result.errors.is_empty() {
+        return exit::INPUT;
+    }
+    let threshold = match args.fail_on {
+        FailOn::Must => Some(Severity::Must),
+        FailOn::Should => Some(Severity::Should),
+        FailOn::Never => None,
+    };
+    let failed = threshold.is_some_and(|t| {
+        plan.rules
+            .iter()
+            .zip(&result.summary.rules)
+            .any(|(rule, tally)| rule.severity >= t && tally.count(Outcome::Fail) > 0)
+    });
+    if failed { exit::FINDINGS } else { exit::OK }
+}
+
+/// Standard output, or a temporary file renamed over `--output` once the
+/// report is complete, so that an interrupted run never leaves half a
+/// report in place of a good one.
+enum Target {
+    Stdout(io::Stdout),
+    File(tempfile::NamedTempFile, PathBuf),
+}
+
+impl Target {
+    fn open(path: Option<&std::path::Path>) -> io::Result<Target> {
+        match path {
+            None => Ok(Target::Stdout(io::stdout())),
+            Some(p) => {
+                let dir = p
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                let tmp = tempfile::Builder::new().prefix(".anskaff-").tempfile_in(dir)?;
+                Ok(Target::File(tmp, p.to_path_buf()))
+            }
+        }
+    }
+
+    fn commit(self) -> io::Result<()> {
+        match self {
+            Target::Stdout(mut s) => s.flush(),
+            Target::File(tmp, path) => {
+                tmp.as_file().sync_all()?;
+                tmp.persist(&path).map(|_| ()).map_err(|e| e.error)
+            }
+        }
+    }
+}
+
+impl Write for Target {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Target::Stdout(s) => s.write(buf),
+            Target::File(f, _) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Target::Stdout(s) => s.flush(),
+            Target::File(f, _) => f.flush(),
+        }
+    }
+}

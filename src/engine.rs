@@ -1,0 +1,454 @@
+//! Rules on records: in-force periods, applicability, requirements,
+//! exemptions, messages and the record's status. Cross-record rules take
+//! what they need from each record here and decide in [`crate::cross`].
+
+use crate::cross::{KeyPart, Member, Owned};
+use crate::eval::{self, Cx};
+use crate::finding::*;
+use crate::plan::*;
+use crate::record::{DataWarning, Exemption, Record};
+use crate::schema::FieldSet;
+use crate::syntax::ast::{Lang, Severity};
+use chrono::NaiveDate;
+use std::collections::HashSet;
+
+/// Evaluates records against a compiled plan. Shared by all threads.
+pub struct Engine<'p> {
+    pub plan: &'p Plan,
+    pub lang: Lang,
+    /// Render messages; a summary-only run skips them.
+    pub messages: bool,
+    rule_ids: HashSet<&'p str>,
+}
+
+/// A record's part in a cross-record rule: it takes part, or it is out
+/// for the reason the finding gives.
+enum Part {
+    Member(Member),
+    Out(Finding),
+}
+
+/// One record's findings, and its part in cross-record rules.
+pub struct RecordOutput {
+    pub evaluated: Evaluated,
+    pub members: Vec<(RuleId, Member)>,
+}
+
+impl<'p> Engine<'p> {
+    pub fn new(plan: &'p Plan, lang: Lang) -> Self {
+        Engine {
+            plan,
+            lang,
+            messages: true,
+            rule_ids: plan.rules.iter().map(|r| r.id.as_str()).collect(),
+        }
+    }
+
+    fn nb(&self) -> bool {
+        self.lang == Lang::Nb
+    }
+
+    /// Evaluate every rule on `record`. A record without an id cannot be
+    /// reported on and is an input error.
+    pub fn evaluate(&self, mut record: Record, source: Source, index: u64) -> Result<RecordOutput, InputError> {
+        let id = match record.id.as_deref().map(str::trim) {
+            Some(id) if !id.is_empty() => id.to_string(),
+            Some(_) => {
+                return Err(InputError {
+                    index,
+                    source,
+                    message: "the record's `id` is empty".into(),
+                });
+            }
+            None => {
+                let why = record
+                    .warnings
+                    .iter()
+                    .find(|w| w.field == "id")
+                    .map(|w| format!(": {}", w.message))
+                    .unwrap_or_default();
+                return Err(InputError {
+                    index,
+                    source,
+                    message: format!("the record has no `id`{why}"),
+                });
+            }
+        };
+        self.check_exemption_names(&mut record);
+        let mut findings = Vec::with_capacity(self.plan.rules.len());
+        let mut members = Vec::new();
+        {
+            let mut cx = Cx::new(self.plan, Some(&record));
+            for (i, rule) in self.plan.rules.iter().enumerate() {
+                let rid = i as RuleId;
+                cx.start_rule();
+                let finding = match &rule.kind {
+                    RuleKind::PerRecord { require } => Some(self.per_record(&mut cx, rid, rule, *require, &record)),
+                    RuleKind::Cross(cross) => match self.take_part(&mut cx, rid, rule, cross, &record, index, &id) {
+                        Part::Member(member) => {
+                            members.push((rid, member));
+                            None
+                        }
+                        Part::Out(f) => Some(f),
+                    },
+                };
+                if let Some(f) = finding {
+                    findings.push(f);
+                }
+            }
+        }
+        let status = status_of(self.plan, &findings);
+        let evaluated = Evaluated {
+            index,
+            source,
+            id,
+            title: record.title.take(),
+            buyer_id: record.buyer.id.take(),
+            buyer_name: record.buyer.name.take(),
+            date: record.date,
+            value: record.value(),
+            findings,
+            warnings: std::mem::take(&mut record.warnings),
+            status,
+        };
+        Ok(RecordOutput { evaluated, members })
+    }
+
+    fn check_exemption_names(&self, record: &mut Record) {
+        let Some(exemptions) = &record.exemptions else { return };
+        let mut warnings = Vec::new();
+        for (i, e) in exemptions.iter().enumerate() {
+            if let Some(rule) = &e.rule
+                && !self.rule_ids.contains(rule.as_str())
+            {
+                let hint = crate::diag::did_you_mean(rule, self.rule_ids.iter().copied())
+                    .map(|h| format!("; {h}"))
+                    .unwrap_or_default();
+                warnings.push(DataWarning {
+                    field: format!("exemptions[{i}].rule"),
+                    message: format!("the exemption names `{rule}`, which is not a rule of the loaded policies{hint}"),
+                });
+            }
+        }
+        record.warnings.extend(warnings);
+    }
+
+    /// `Some(finding)` when the rule is not in force for this record.
+    fn in_force(&self, rule: &RulePlan, rid: RuleId, date: Option<NaiveDate>) -> Option<Finding> {
+        let policy = &self.plan.policies[rule.policy as usize].in_force;
+        let periods = [policy, &rule.in_force];
+        if periods.iter().all(|p| p.is_unbounded()) {
+            return None;
+        }
+        let Some(date) = date else {
+            let message = if self.nb() {
+                "Kan ikke avgjøre om regelen gjelder: posten har ingen dato".to_string()
+            } else {
+                "Cannot tell whether the rule is in force: the record has no date".to_string()
+            };
+            let mut f = Finding::new(
+                rid,
+                Outcome::Unknown,
+                if self.messages { message } else { String::new() },
+            );
+            f.missing.push("date");
+            return Some(f);
+        };
+        let outside = periods.iter().find(|p| !p.contains(date))?;
+        let message = if !self.messages {
+            String::new()
+        } else if self.nb() {
+            format!("Gjaldt ikke {date} (gjelder {})", outside.display())
+        } else {
+            format!("Not in force on {date} (in force {})", outside.display())
+        };
+        Some(Finding::new(rid, Outcome::NotApplicable, message))
+    }
+
+    fn per_record<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        rid: RuleId,
+        rule: &'a RulePlan,
+        require: NodeId,
+        record: &Record,
+    ) -> Finding {
+        if let Some(f) = self.in_force(rule, rid, record.date) {
+            return self.exempt(f, rule, record);
+        }
+        let applies = match rule.applies {
+            Some(a) => eval::truth(cx, a),
+            None => Some(true),
+        };
+        if applies == Some(false) {
+            let message = if !self.messages {
+                String::new()
+            } else {
+                let cond = rule.applies_text.as_deref().unwrap_or("");
+                if self.nb() {
+                    format!("Gjelder ikke: vilkåret `{cond}` er ikke oppfylt")
+                } else {
+                    format!("Does not apply: `{cond}` does not hold")
+                }
+            };
+            return Finding::new(rid, Outcome::NotApplicable, message);
+        }
+        let holds = eval::truth(cx, require);
+        let outcome = match (holds, applies) {
+            (Some(true), _) => Outcome::Pass,
+            (Some(false), Some(true)) => Outcome::Fail,
+            _ => Outcome::Unknown,
+        };
+        let finding = self.finding(cx, rid, rule, outcome);
+        self.exempt(finding, rule, record)
+    }
+
+    /// Build the finding for `outcome`, with its message.
+    fn finding<'a>(&self, cx: &mut Cx<'a>, rid: RuleId, rule: &'a RulePlan, outcome: Outcome) -> Finding {
+        let mut f = Finding::new(rid, outcome, String::new());
+        if outcome == Outcome::Unknown {
+            f.missing = cx.missing.paths();
+            f.problems = cx.problems.iter().map(|p| p.describe(self.plan, self.lang)).collect();
+        }
+        if !self.messages {
+            return f;
+        }
+        let missing = cx.missing;
+        f.message = match outcome {
+            Outcome::Fail if !rule.fail.is_empty() => self.render(cx, &rule.fail),
+            Outcome::Fail => {
+                if self.nb() {
+                    format!("Ikke oppfylt: {}", rule.requirement_text)
+                } else {
+                    format!("Not met: {}", rule.requirement_text)
+                }
+            }
+            Outcome::Pass if !rule.pass.is_empty() => self.render(cx, &rule.pass),
+            Outcome::Pass => {
+                let title = rule.title.get(self.lang).unwrap_or("");
+                if self.nb() {
+                    format!("Oppfylt: {title}")
+                } else {
+                    format!("Met: {title}")
+                }
+            }
+            _ if !rule.unknown.is_empty() => self.render(cx, &rule.unknown),
+            _ => self.unknown_text(missing, &f.problems),
+        };
+        f
+    }
+
+    fn unknown_text(&self, missing: FieldSet, problems: &[String]) -> String {
+        let paths = missing.paths();
+        let mut parts = Vec::new();
+        if !paths.is_empty() {
+            let list = paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+            parts.push(if self.nb() {
+                format!("fyll ut {list}")
+            } else {
+                format!("fill in {list}")
+            });
+        }
+        parts.extend(problems.iter().cloned());
+        let lead = if self.nb() {
+            "Kan ikke kontrolleres"
+        } else {
+            "Cannot be checked"
+        };
+        if parts.is_empty() {
+            lead.to_string()
+        } else {
+            format!("{lead}: {}", parts.join("; "))
+        }
+    }
+
+    fn render<'a>(&self, cx: &mut Cx<'a>, template: &'a Template) -> String {
+        let mut out = String::new();
+        for piece in template.pieces(self.lang) {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Value(node) => {
+                    let saved = (cx.missing, cx.problems.len());
+                    let v = eval::eval(cx, *node);
+                    cx.missing = saved.0;
+                    cx.problems.truncate(saved.1);
+                    out.push_str(&eval::show(&v, self.lang));
+                }
+                Piece::Members => {}
+            }
+        }
+        out
+    }
+
+    /// Apply the record's exemptions to a `fail` or `unknown`.
+    fn exempt(&self, f: Finding, rule: &RulePlan, record: &Record) -> Finding {
+        match &record.exemptions {
+            Some(list) => apply_exemptions(f, &rule.id, list, record.date, self.lang, self.messages),
+            None => f,
+        }
+    }
+
+    /// The record's part in a cross-record rule, or the finding that says
+    /// why it takes no part.
+    #[allow(clippy::too_many_arguments)]
+    fn take_part<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        rid: RuleId,
+        rule: &'a RulePlan,
+        cross: &'a CrossPlan,
+        record: &'a Record,
+        index: u64,
+        id: &str,
+    ) -> Part {
+        if let Some(f) = self.in_force(rule, rid, record.date) {
+            return Part::Out(self.exempt(f, rule, record));
+        }
+        if let Some(filter) = cross.filter {
+            match eval::truth(cx, filter) {
+                Some(true) => {}
+                Some(false) => {
+                    let message = if !self.messages {
+                        String::new()
+                    } else {
+                        let cond = self
+                            .plan
+                            .source_text(filter)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        if self.nb() {
+                            format!("Er ikke med i kontrollen: `{cond}` er ikke oppfylt")
+                        } else {
+                            format!("Does not take part: `{cond}` does not hold")
+                        }
+                    };
+                    return Part::Out(Finding::new(rid, Outcome::NotApplicable, message));
+                }
+                None => return Part::Out(self.exempt(self.finding(cx, rid, rule, Outcome::Unknown), rule, record)),
+            }
+        }
+        let mut key = Vec::with_capacity(cross.keys.len());
+        let mut values = Vec::with_capacity(cross.member_values.len());
+        let mut complete = true;
+        for &k in &cross.keys {
+            match KeyPart::from_val(&eval::eval(cx, k)) {
+                Some(part) => key.push(part),
+                None => complete = false,
+            }
+        }
+        for &v in &cross.member_values {
+            match Owned::from_val(&eval::eval(cx, v)) {
+                Some(o) => values.push(o),
+                None => complete = false,
+            }
+        }
+        let date = record.date;
+        if date.is_none() {
+            cx.missing.insert(eval::DATE_FIELD);
+        }
+        match (complete, date) {
+            (true, Some(date)) => {
+                let exemptions = record
+                    .exemptions
+                    .iter()
+                    .flatten()
+                    .filter(|e| e.rule.as_deref() == Some(rule.id.as_str()))
+                    .cloned()
+                    .collect();
+                Part::Member(Member {
+                    record: index,
+                    id: id.into(),
+                    date,
+                    key,
+                    values,
+                    exemptions,
+                    value: record.value(),
+                })
+            }
+            _ => Part::Out(self.exempt(self.finding(cx, rid, rule, Outcome::Unknown), rule, record)),
+        }
+    }
+}
+
+/// A record is `non_compliant` if a `must` rule fails, else `incomplete` if
+/// a `must` rule is unknown, else `compliant`.
+pub fn status_of(plan: &Plan, findings: &[Finding]) -> Status {
+    let mut status = Status::Compliant;
+    for f in findings {
+        if plan.rules[f.rule as usize].severity != Severity::Must {
+            continue;
+        }
+        match f.outcome {
+            Outcome::Fail => return Status::NonCompliant,
+            Outcome::Unknown => status = Status::Incomplete,
+            _ => {}
+        }
+    }
+    status
+}
+
+/// Turn a `fail` or `unknown` into `waived` when one of `exemptions` names
+/// the rule and has not expired by the record's `date`; note expired ones.
+pub fn apply_exemptions(
+    mut f: Finding,
+    rule_id: &str,
+    exemptions: &[Exemption],
+    date: Option<NaiveDate>,
+    lang: Lang,
+    messages: bool,
+) -> Finding {
+    if !matches!(f.outcome, Outcome::Fail | Outcome::Unknown) {
+        return f;
+    }
+    let nb = lang == Lang::Nb;
+    for e in exemptions.iter().filter(|e| e.rule.as_deref() == Some(rule_id)) {
+        let valid = match (e.expires, date) {
+            (None, _) => true,
+            (Some(exp), Some(date)) => exp >= date,
+            (Some(_), None) => {
+                f.notes.push(if nb {
+                    "Unntaket kan ikke brukes: posten har ingen dato å sammenligne utløpsdatoen med".into()
+                } else {
+                    "The exemption cannot be applied: the record has no date to compare its expiry with".into()
+                });
+                false
+            }
+        };
+        let who = e.approved_by.clone().unwrap_or_else(|| "?".into());
+        if valid {
+            let waived = f.outcome;
+            f.outcome = Outcome::Waived;
+            if messages {
+                let reason = e.reason.clone().unwrap_or_default();
+                let until = e.expires.map(|d| {
+                    if nb {
+                        format!(", til {d}")
+                    } else {
+                        format!(", until {d}")
+                    }
+                });
+                f.message = if nb {
+                    format!("Unntak: {reason} (godkjent av {who}{})", until.unwrap_or_default())
+                } else {
+                    format!("Waived: {reason} (approved by {who}{})", until.unwrap_or_default())
+                };
+            }
+            f.waiver = Some(Waiver {
+                reason: e.reason.clone(),
+                approved_by: e.approved_by.clone(),
+                expires: e.expires,
+                waived,
+            });
+            return f;
+        }
+        if let (Some(exp), Some(_)) = (e.expires, date) {
+            f.notes.push(if nb {
+                format!("Unntaket godkjent av {who} utløp {exp} og gjelder ikke")
+            } else {
+                format!("The exemption approved by {who} expired on {exp} and does not apply")
+            });
+        }
+    }
+    f
+}

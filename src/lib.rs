@@ -1,0 +1,21 @@
+//! anskaff: a rules engine for public procurement strategy compliance.
+#![allow(
+    clippy::result_large_err,
+    reason = "a diagnostic carries its whole explanation; errors are rare and boxing them buys nothing"
+)]
+pub mod check;
+pub mod cli;
+pub mod cross;
+pub mod diag;
+pub mod engine;
+pub mod eval;
+pub mod finding;
+pub mod input;
+pub mod load;
+pub mod plan;
+pub mod record;
+pub mod report;
+pub mod run;
+pub mod schema;
+pub mod syntax;
+pub mod value;

@@ -1,0 +1,544 @@
+//! The JSON report (`--format json`), version 1, documented in
+//! `docs/report-format.md`. Records are written as they are decided, one
+//! per line inside `records`, so a large run streams; everything else is
+//! indented for people.
+
+use super::{Breakdown, Meta, Renderer, RuleTally, Spend, Summary, area_status};
+use crate::finding::{Evaluated, Finding, InputError, Outcome, Source};
+use crate::plan::{ParamValue, Period, Plan};
+use crate::syntax::ast::{Lang, Translations};
+use crate::value::{Currency, Money};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+pub const REPORT_VERSION: u32 = 1;
+
+pub struct JsonRenderer<W: Write> {
+    out: W,
+    /// Leave out per-record entries (`--summary`).
+    summary_only: bool,
+    first: bool,
+}
+
+impl<W: Write> JsonRenderer<W> {
+    pub fn new(out: W, summary_only: bool) -> Self {
+        JsonRenderer {
+            out,
+            summary_only,
+            first: true,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn field(&mut self, key: &str, value: &impl Serialize, last: bool) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+        write!(self.out, "  \"{key}\": ")?;
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n  ")?;
+            }
+            self.out.write_all(line.as_bytes())?;
+        }
+        self.out.write_all(if last { b"\n" } else { b",\n" })
+    }
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct PeriodJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+}
+
+fn period(p: &Period) -> Option<PeriodJson> {
+    (!p.is_unbounded()).then(|| PeriodJson {
+        from: p.from.map(|d| d.to_string()),
+        to: p.to.map(|d| d.to_string()),
+    })
+}
+
+#[derive(Serialize)]
+struct TitleJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nb: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    en: Option<&'a str>,
+}
+
+fn title(t: &Translations) -> TitleJson<'_> {
+    let only = |lang| t.texts.iter().find(|(l, _)| *l == lang).map(|(_, s)| s.node.as_str());
+    TitleJson {
+        nb: only(Lang::Nb),
+        en: only(Lang::En),
+    }
+}
+
+#[derive(Serialize)]
+struct PolicyJson<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    title: TitleJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authority: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_force: Option<PeriodJson>,
+}
+
+#[derive(Serialize)]
+struct ScheduleJson {
+    from: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct ParamJson<'a> {
+    name: &'a str,
+    policy: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    by_date: Vec<ScheduleJson>,
+    overridden: bool,
+}
+
+#[derive(Serialize)]
+pub struct SourceJson<'a> {
+    pub file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locator: Option<&'a str>,
+}
+
+pub fn source(s: &Source) -> SourceJson<'_> {
+    SourceJson {
+        file: &s.file,
+        line: s.line,
+        locator: s.locator.as_deref(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct MoneyJson {
+    pub amount: String,
+    pub currency: String,
+}
+
+pub fn money(m: &Money) -> MoneyJson {
+    MoneyJson {
+        amount: decimal(m.amount),
+        currency: m.currency.to_string(),
+    }
+}
+
+/// A decimal as a plain string without trailing zeros: `1300000`, `0.5`.
+pub fn decimal(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+#[derive(Serialize)]
+struct WaiverJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approved_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
+    waived: &'static str,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    rule: &'a str,
+    outcome: &'static str,
+    severity: &'static str,
+    area: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    missing: &'a [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    problems: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<WaiverJson<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    notes: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    related: &'a [String],
+}
+
+#[derive(Serialize)]
+struct WarningJson<'a> {
+    field: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct AreaStatusJson<'a> {
+    area: &'a str,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct RecordJson<'a> {
+    id: &'a str,
+    source: SourceJson<'a>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buyer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<MoneyJson>,
+    areas: Vec<AreaStatusJson<'a>>,
+    findings: Vec<FindingJson<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<WarningJson<'a>>,
+}
+
+fn finding<'a>(plan: &'a Plan, f: &'a Finding) -> FindingJson<'a> {
+    let rule = &plan.rules[f.rule as usize];
+    FindingJson {
+        rule: &rule.id,
+        outcome: f.outcome.as_str(),
+        severity: rule.severity.as_str(),
+        area: &plan.areas[rule.area as usize].id,
+        message: &f.message,
+        missing: &f.missing,
+        problems: &f.problems,
+        waiver: f.waiver.as_ref().map(|w| WaiverJson {
+            reason: w.reason.as_deref(),
+            approved_by: w.approved_by.as_deref(),
+            expires: w.expires.map(|d| d.to_string()),
+            waived: w.waived.as_str(),
+        }),
+        notes: &f.notes,
+        related: &f.related,
+    }
+}
+
+#[derive(Serialize)]
+struct InputErrorJson<'a> {
+    source: SourceJson<'a>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct CountsJson {
+    pass: u64,
+    fail: u64,
+    unknown: u64,
+    waived: u64,
+    not_applicable: u64,
+}
+
+fn counts(t: &RuleTally) -> CountsJson {
+    CountsJson {
+        pass: t.count(Outcome::Pass),
+        fail: t.count(Outcome::Fail),
+        unknown: t.count(Outcome::Unknown),
+        waived: t.count(Outcome::Waived),
+        not_applicable: t.count(Outcome::NotApplicable),
+    }
+}
+
+#[derive(Serialize)]
+struct OutcomeValueJson {
+    pass: String,
+    fail: String,
+    unknown: String,
+    waived: String,
+    not_applicable: String,
+}
+
+#[derive(Serialize)]
+struct RuleJson<'a> {
+    id: &'a str,
+    title: TitleJson<'a>,
+    severity: &'static str,
+    area: &'a str,
+    policy: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    basis: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_force: Option<PeriodJson>,
+    cross_record: bool,
+    counts: CountsJson,
+    value: BTreeMap<String, OutcomeValueJson>,
+}
+
+#[derive(Serialize)]
+struct SpendJson {
+    total: String,
+    compliant: String,
+    non_compliant: String,
+    incomplete: String,
+}
+
+fn spend(s: &BTreeMap<Currency, Spend>) -> BTreeMap<String, SpendJson> {
+    s.iter()
+        .map(|(c, s)| {
+            (
+                c.to_string(),
+                SpendJson {
+                    total: decimal(s.total),
+                    compliant: decimal(s.compliant),
+                    non_compliant: decimal(s.non_compliant),
+                    incomplete: decimal(s.incomplete),
+                },
+            )
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct BreakdownJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quarter: Option<&'a str>,
+    records: u64,
+    compliant: u64,
+    non_compliant: u64,
+    incomplete: u64,
+    spend: BTreeMap<String, SpendJson>,
+}
+
+fn breakdown<'a>(b: &Breakdown) -> BreakdownJson<'a> {
+    BreakdownJson {
+        id: None,
+        name: None,
+        quarter: None,
+        records: b.records,
+        compliant: b.compliant,
+        non_compliant: b.non_compliant,
+        incomplete: b.incomplete,
+        spend: spend(&b.spend),
+    }
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    records: u64,
+    compliant: u64,
+    non_compliant: u64,
+    incomplete: u64,
+    input_errors: u64,
+    records_with_warnings: u64,
+    records_without_value: u64,
+    waived: u64,
+    expired_exemptions: u64,
+    spend: BTreeMap<String, SpendJson>,
+    areas: Vec<BreakdownJson<'a>>,
+    buyers: Vec<BreakdownJson<'a>>,
+    quarters: Vec<BreakdownJson<'a>>,
+    missing_fields: &'a BTreeMap<&'static str, u64>,
+}
+
+impl<W: Write> Renderer for JsonRenderer<W> {
+    fn begin(&mut self, plan: &Plan, meta: &Meta) -> io::Result<()> {
+        self.out.write_all(b"{\n")?;
+        self.field("report_version", &REPORT_VERSION, false)?;
+        self.field(
+            "tool",
+            &Tool {
+                name: "anskaff",
+                version: meta.version,
+            },
+            false,
+        )?;
+        self.field("lang", &meta.lang.code(), false)?;
+        let policies: Vec<PolicyJson> = plan
+            .policies
+            .iter()
+            .map(|p| PolicyJson {
+                id: &p.id,
+                version: p.version.as_deref(),
+                title: title(&p.title),
+                authority: p.authority.as_deref(),
+                source: p.source.as_deref(),
+                file: &p.file,
+                in_force: period(&p.in_force),
+            })
+            .collect();
+        self.field("policies", &policies, false)?;
+        let params: Vec<ParamJson> = plan
+            .params
+            .iter()
+            .map(|p| {
+                let (value, by_date) = match &p.value {
+                    ParamValue::Fixed(c) => (Some(c.display(Lang::En)), Vec::new()),
+                    ParamValue::ByDate(e) => (
+                        None,
+                        e.iter()
+                            .map(|(d, c)| ScheduleJson {
+                                from: d.to_string(),
+                                value: c.display(Lang::En),
+                            })
+                            .collect(),
+                    ),
+                };
+                ParamJson {
+                    name: &p.name,
+                    policy: &plan.policies[p.policy as usize].id,
+                    value,
+                    by_date,
+                    overridden: p.overridden,
+                }
+            })
+            .collect();
+        self.field("parameters", &params, false)?;
+        self.field("inputs", &meta.inputs, false)?;
+        if !self.summary_only {
+            self.out.write_all(b"  \"records\": [")?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, plan: &Plan, r: &Evaluated) -> io::Result<()> {
+        if self.summary_only {
+            return Ok(());
+        }
+        let entry = RecordJson {
+            id: &r.id,
+            source: source(&r.source),
+            status: r.status.as_str(),
+            title: r.title.as_deref(),
+            buyer: r.buyer_name.as_deref().or(r.buyer_id.as_deref()),
+            date: r.date.map(|d| d.to_string()),
+            value: r.value.as_ref().map(money),
+            areas: (0..plan.areas.len())
+                .filter_map(|a| {
+                    area_status(plan, r, a as u16).map(|s| AreaStatusJson {
+                        area: &plan.areas[a].id,
+                        status: s.as_str(),
+                    })
+                })
+                .collect(),
+            findings: r.findings.iter().map(|f| finding(plan, f)).collect(),
+            warnings: r
+                .warnings
+                .iter()
+                .map(|w| WarningJson {
+                    field: &w.field,
+                    message: &w.message,
+                })
+                .collect(),
+        };
+        self.out.write_all(if self.first { b"\n    " } else { b",\n    " })?;
+        self.first = false;
+        serde_json::to_writer(&mut self.out, &entry).map_err(io::Error::other)
+    }
+
+    fn finish(&mut self, plan: &Plan, _meta: &Meta, s: &Summary, errors: &[InputError]) -> io::Result<()> {
+        if !self.summary_only {
+            self.out.write_all(if self.first { b"],\n" } else { b"\n  ],\n" })?;
+        }
+        let errors: Vec<InputErrorJson> = errors
+            .iter()
+            .map(|e| InputErrorJson {
+                source: source(&e.source),
+                message: &e.message,
+            })
+            .collect();
+        self.field("input_errors", &errors, false)?;
+        let rules: Vec<RuleJson> = plan
+            .rules
+            .iter()
+            .zip(&s.rules)
+            .map(|(r, t)| RuleJson {
+                id: &r.id,
+                title: title(&r.title),
+                severity: r.severity.as_str(),
+                area: &plan.areas[r.area as usize].id,
+                policy: &plan.policies[r.policy as usize].id,
+                basis: r.basis.as_deref(),
+                in_force: period(&r.in_force),
+                cross_record: r.is_cross(),
+                counts: counts(t),
+                value: t
+                    .value
+                    .iter()
+                    .map(|(c, v)| {
+                        (
+                            c.to_string(),
+                            OutcomeValueJson {
+                                pass: decimal(v[0]),
+                                fail: decimal(v[1]),
+                                unknown: decimal(v[2]),
+                                waived: decimal(v[3]),
+                                not_applicable: decimal(v[4]),
+                            },
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        self.field("rules", &rules, false)?;
+        let summary = SummaryJson {
+            records: s.overall.records,
+            compliant: s.overall.compliant,
+            non_compliant: s.overall.non_compliant,
+            incomplete: s.overall.incomplete,
+            input_errors: s.input_errors,
+            records_with_warnings: s.with_warnings,
+            records_without_value: s.without_value,
+            waived: s.waived,
+            expired_exemptions: s.expired_exemptions,
+            spend: spend(&s.overall.spend),
+            areas: plan
+                .areas
+                .iter()
+                .zip(&s.areas)
+                .map(|(a, b)| BreakdownJson {
+                    id: Some(&a.id),
+                    ..breakdown(b)
+                })
+                .collect(),
+            buyers: s
+                .buyers
+                .iter()
+                .map(|(id, (name, b))| BreakdownJson {
+                    id: Some(id),
+                    name: Some(name),
+                    ..breakdown(b)
+                })
+                .collect(),
+            quarters: s
+                .quarters
+                .iter()
+                .map(|(q, b)| BreakdownJson {
+                    quarter: Some(q),
+                    ..breakdown(b)
+                })
+                .collect(),
+            missing_fields: &s.missing,
+        };
+        self.field("summary", &summary, true)?;
+        self.out.write_all(b"}\n")?;
+        self.out.flush()
+    }
+
+    fn wants_records(&self) -> bool {
+        !self.summary_only
+    }
+}

@@ -1,0 +1,266 @@
+//! The report model: what one run found, summed up for every audience.
+//! Renderers ([`json`], [`text`]) only format it; none recomputes results.
+
+pub mod json;
+pub mod text;
+
+use crate::finding::{Evaluated, InputError, Outcome, Status};
+use crate::plan::{Plan, RuleId};
+use crate::syntax::ast::{Lang, Severity};
+use crate::value::{Currency, Money, quarter_label};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::io;
+
+/// Facts about a run that every renderer shows.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub version: &'static str,
+    pub lang: Lang,
+    pub inputs: Vec<String>,
+}
+
+/// Receives a run's results in input order. `record` may be called with
+/// records while others are still being read; `finish` comes last.
+pub trait Renderer {
+    fn begin(&mut self, plan: &Plan, meta: &Meta) -> io::Result<()>;
+    fn record(&mut self, plan: &Plan, record: &Evaluated) -> io::Result<()>;
+    fn finish(&mut self, plan: &Plan, meta: &Meta, summary: &Summary, errors: &[InputError]) -> io::Result<()>;
+    /// Whether the renderer shows records one by one (a summary-only report
+    /// does not, which lets a run keep less in memory).
+    fn wants_records(&self) -> bool {
+        true
+    }
+}
+
+/// Value of records by status, in one currency.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Spend {
+    pub total: Decimal,
+    pub compliant: Decimal,
+    pub non_compliant: Decimal,
+    pub incomplete: Decimal,
+}
+
+impl Spend {
+    fn add(&mut self, status: Status, amount: Decimal) {
+        let add = |slot: &mut Decimal| *slot = slot.checked_add(amount).unwrap_or(Decimal::MAX);
+        add(&mut self.total);
+        match status {
+            Status::Compliant => add(&mut self.compliant),
+            Status::NonCompliant => add(&mut self.non_compliant),
+            Status::Incomplete => add(&mut self.incomplete),
+        }
+    }
+
+    /// Share of the total value that is compliant, in percent.
+    pub fn compliant_share(&self) -> Option<Decimal> {
+        share(self.compliant, self.total)
+    }
+}
+
+pub fn share(part: Decimal, total: Decimal) -> Option<Decimal> {
+    if total.is_zero() {
+        return None;
+    }
+    part.checked_mul(Decimal::ONE_HUNDRED)?
+        .checked_div(total)
+        .map(|d| d.round_dp(1))
+}
+
+/// Records and their value by status.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Breakdown {
+    pub records: u64,
+    pub compliant: u64,
+    pub non_compliant: u64,
+    pub incomplete: u64,
+    pub spend: BTreeMap<Currency, Spend>,
+}
+
+impl Breakdown {
+    pub fn add(&mut self, status: Status, value: Option<Money>) {
+        self.records += 1;
+        match status {
+            Status::Compliant => self.compliant += 1,
+            Status::NonCompliant => self.non_compliant += 1,
+            Status::Incomplete => self.incomplete += 1,
+        }
+        if let Some(m) = value {
+            self.spend.entry(m.currency).or_default().add(status, m.amount);
+        }
+    }
+}
+
+/// Outcomes of one rule over all records, with the value concerned.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleTally {
+    pub counts: [u64; 5],
+    pub value: BTreeMap<Currency, [Decimal; 5]>,
+}
+
+impl RuleTally {
+    pub fn add(&mut self, outcome: Outcome, value: Option<Money>) {
+        let i = outcome_index(outcome);
+        self.counts[i] += 1;
+        if let Some(m) = value {
+            let slot = &mut self.value.entry(m.currency).or_default()[i];
+            *slot = slot.checked_add(m.amount).unwrap_or(Decimal::MAX);
+        }
+    }
+
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        self.counts[outcome_index(outcome)]
+    }
+}
+
+pub fn outcome_index(o: Outcome) -> usize {
+    match o {
+        Outcome::Pass => 0,
+        Outcome::Fail => 1,
+        Outcome::Unknown => 2,
+        Outcome::Waived => 3,
+        Outcome::NotApplicable => 4,
+    }
+}
+
+/// Everything a run adds up.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub overall: Breakdown,
+    pub input_errors: u64,
+    pub with_warnings: u64,
+    pub without_value: u64,
+    pub rules: Vec<RuleTally>,
+    /// Per strategy area (indexed by area), the records it concerns: those
+    /// with at least one rule of the area that applied.
+    pub areas: Vec<Breakdown>,
+    /// Per buyer id (or name), with the buyer's name.
+    pub buyers: BTreeMap<String, (String, Breakdown)>,
+    /// Per quarter of the record date (`2024-Q1`; `-` without a date).
+    pub quarters: BTreeMap<String, Breakdown>,
+    /// How often each missing field made a finding `unknown`.
+    pub missing: BTreeMap<&'static str, u64>,
+    /// Findings waived by an exemption, and exemptions found expired.
+    pub waived: u64,
+    pub expired_exemptions: u64,
+}
+
+impl Summary {
+    pub fn new(plan: &Plan) -> Self {
+        Summary {
+            rules: vec![RuleTally::default(); plan.rules.len()],
+            areas: vec![Breakdown::default(); plan.areas.len()],
+            ..Default::default()
+        }
+    }
+
+    /// Count a record with its final findings.
+    pub fn add_record(&mut self, plan: &Plan, r: &Evaluated) {
+        self.overall.add(r.status, r.value);
+        if !r.warnings.is_empty() {
+            self.with_warnings += 1;
+        }
+        if r.value.is_none() {
+            self.without_value += 1;
+        }
+        for f in &r.findings {
+            self.add_finding(f.rule, f.outcome, r.value);
+            for m in &f.missing {
+                *self.missing.entry(m).or_insert(0) += 1;
+            }
+            if f.waiver.is_some() {
+                self.waived += 1;
+            }
+            if f.notes.iter().any(|n| n.contains("expired") || n.contains("utløp")) {
+                self.expired_exemptions += 1;
+            }
+        }
+        for (a, area) in self.areas.iter_mut().enumerate() {
+            if let Some(status) = area_status(plan, r, a as u16) {
+                area.add(status, r.value);
+            }
+        }
+        let key = r
+            .buyer_id
+            .clone()
+            .or_else(|| r.buyer_name.clone())
+            .unwrap_or_else(|| "-".into());
+        let name = r
+            .buyer_name
+            .clone()
+            .or_else(|| r.buyer_id.clone())
+            .unwrap_or_else(|| "-".into());
+        self.buyers
+            .entry(key)
+            .or_insert_with(|| (name, Breakdown::default()))
+            .1
+            .add(r.status, r.value);
+        let quarter = r.date.map(quarter_label).unwrap_or_else(|| "-".into());
+        self.quarters.entry(quarter).or_default().add(r.status, r.value);
+    }
+
+    /// Count a finding decided after its record was counted.
+    pub fn add_finding(&mut self, rule: RuleId, outcome: Outcome, value: Option<Money>) {
+        if let Some(t) = self.rules.get_mut(rule as usize) {
+            t.add(outcome, value);
+        }
+    }
+}
+
+/// The record's adherence within one strategy area, counting every rule of
+/// the area, `must` and `should` alike (a strategy's measures are mostly
+/// "should"); `None` if no rule of the area applied to it.
+pub fn area_status(plan: &Plan, r: &Evaluated, area: u16) -> Option<Status> {
+    let mut concerned = false;
+    let mut status = Status::Compliant;
+    for f in &r.findings {
+        let rule = &plan.rules[f.rule as usize];
+        if rule.area != area || f.outcome == Outcome::NotApplicable {
+            continue;
+        }
+        concerned = true;
+        match f.outcome {
+            Outcome::Fail => status = Status::NonCompliant,
+            Outcome::Unknown if status == Status::Compliant => status = Status::Incomplete,
+            _ => {}
+        }
+    }
+    concerned.then_some(status)
+}
+
+/// Words for the fixed labels of reports.
+pub fn outcome_word(o: Outcome, lang: Lang) -> &'static str {
+    match (o, lang) {
+        (Outcome::Pass, Lang::En) => "pass",
+        (Outcome::Fail, Lang::En) => "fail",
+        (Outcome::Unknown, Lang::En) => "unknown",
+        (Outcome::Waived, Lang::En) => "waived",
+        (Outcome::NotApplicable, Lang::En) => "not applicable",
+        (Outcome::Pass, Lang::Nb) => "oppfylt",
+        (Outcome::Fail, Lang::Nb) => "brudd",
+        (Outcome::Unknown, Lang::Nb) => "ukjent",
+        (Outcome::Waived, Lang::Nb) => "unntak",
+        (Outcome::NotApplicable, Lang::Nb) => "gjelder ikke",
+    }
+}
+
+pub fn status_word(s: Status, lang: Lang) -> &'static str {
+    match (s, lang) {
+        (Status::Compliant, Lang::En) => "compliant",
+        (Status::NonCompliant, Lang::En) => "non-compliant",
+        (Status::Incomplete, Lang::En) => "incomplete",
+        (Status::Compliant, Lang::Nb) => "i samsvar",
+        (Status::NonCompliant, Lang::Nb) => "ikke i samsvar",
+        (Status::Incomplete, Lang::Nb) => "ufullstendig",
+    }
+}
+
+pub fn severity_word(s: Severity, lang: Lang) -> &'static str {
+    match (s, lang) {
+        (Severity::Must, Lang::En) => "must",
+        (Severity::Should, Lang::En) => "should",
+        (Severity::Must, Lang::Nb) => "skal",
+        (Severity::Should, Lang::Nb) => "bør",
+    }
+}

@@ -1,0 +1,294 @@
+//! The text report for an officer at a terminal: per record what failed,
+//! why, and what to fix; a summary at the end. Colour only when asked for
+//! (the CLI asks on a terminal).
+
+use super::{Meta, Renderer, Summary, outcome_word, severity_word, share, status_word};
+use crate::finding::{Evaluated, InputError, Outcome, Status};
+use crate::plan::Plan;
+use crate::syntax::ast::Lang;
+use crate::value::{Money, format_decimal};
+use anstyle::{AnsiColor, Style};
+use std::io::{self, Write};
+
+pub struct TextRenderer<W: Write> {
+    out: W,
+    color: bool,
+    /// Also show rules that passed or did not apply.
+    verbose: bool,
+    summary_only: bool,
+    lang: Lang,
+}
+
+impl<W: Write> TextRenderer<W> {
+    pub fn new(out: W, color: bool, verbose: bool, summary_only: bool) -> Self {
+        TextRenderer {
+            out,
+            color,
+            verbose,
+            summary_only,
+            lang: Lang::En,
+        }
+    }
+
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+fn t(lang: Lang, en: &'static str, nb: &'static str) -> &'static str {
+    if lang == Lang::Nb { nb } else { en }
+}
+
+fn money(m: &Money, lang: Lang) -> String {
+    m.display(lang)
+}
+
+impl<W: Write> Renderer for TextRenderer<W> {
+    fn begin(&mut self, plan: &Plan, meta: &Meta) -> io::Result<()> {
+        let lang = meta.lang;
+        self.lang = lang;
+        let policies: Vec<String> = plan
+            .policies
+            .iter()
+            .map(|p| match &p.version {
+                Some(v) => format!("{} {v}", p.id),
+                None => p.id.clone(),
+            })
+            .collect();
+        let head = format!(
+            "anskaff {} — {}: {}",
+            meta.version,
+            t(lang, "policies", "policyer"),
+            policies.join(", ")
+        );
+        writeln!(self.out, "{}", self.paint(DIM, &head))?;
+        writeln!(self.out)
+    }
+
+    fn record(&mut self, plan: &Plan, r: &Evaluated) -> io::Result<()> {
+        if self.summary_only {
+            return Ok(());
+        }
+        let lang = self.lang;
+        let (mark, style) = match r.status {
+            Status::NonCompliant => ("✗", RED),
+            Status::Incomplete => ("?", YELLOW),
+            Status::Compliant => ("✓", GREEN),
+        };
+        let flagged = r.findings.iter().any(|f| f.outcome == Outcome::Fail);
+        let title = r.title.as_deref().unwrap_or("");
+        let status = status_word(r.status, lang);
+        let status = if r.status == Status::Compliant && flagged {
+            format!("{status}, {}", t(lang, "with flags", "med merknader"))
+        } else {
+            status.to_string()
+        };
+        writeln!(
+            self.out,
+            "{} {}  {}  {}",
+            self.paint(style, mark),
+            self.paint(BOLD, &r.id),
+            title,
+            self.paint(style, &status)
+        )?;
+        let mut facts = vec![r.source.display()];
+        if let Some(b) = r.buyer_name.as_deref().or(r.buyer_id.as_deref()) {
+            facts.push(b.to_string());
+        }
+        if let Some(d) = r.date {
+            facts.push(d.to_string());
+        }
+        if let Some(v) = &r.value {
+            facts.push(money(v, lang));
+        }
+        writeln!(self.out, "  {}", self.paint(DIM, &facts.join(" · ")))?;
+        for f in &r.findings {
+            let shown = self.verbose
+                || matches!(f.outcome, Outcome::Fail | Outcome::Unknown | Outcome::Waived)
+                || !f.notes.is_empty();
+            if !shown {
+                continue;
+            }
+            let rule = &plan.rules[f.rule as usize];
+            let word_style = match f.outcome {
+                Outcome::Fail => RED,
+                Outcome::Unknown => YELLOW,
+                Outcome::Pass => GREEN,
+                _ => DIM,
+            };
+            let word = format!("{:14}", outcome_word(f.outcome, lang));
+            writeln!(
+                self.out,
+                "  {} {} [{}] {}",
+                self.paint(word_style, &word),
+                rule.id,
+                severity_word(rule.severity, lang),
+                rule.title.get(lang).unwrap_or("")
+            )?;
+            let indent = " ".repeat(17);
+            if !f.message.is_empty() {
+                writeln!(self.out, "{indent}{}", f.message)?;
+            }
+            for p in &f.problems {
+                if !f.message.contains(p.as_str()) {
+                    writeln!(self.out, "{indent}{p}")?;
+                }
+            }
+            for n in &f.notes {
+                writeln!(self.out, "{indent}{}", self.paint(YELLOW, n))?;
+            }
+            if matches!(f.outcome, Outcome::Fail | Outcome::Unknown)
+                && let Some(advice) = rule.advice.get(lang)
+            {
+                writeln!(
+                    self.out,
+                    "{indent}{} {advice}",
+                    self.paint(BOLD, t(lang, "→ Fix:", "→ Slik retter du:"))
+                )?;
+            }
+        }
+        for w in &r.warnings {
+            writeln!(
+                self.out,
+                "  {} {}: {}",
+                self.paint(YELLOW, t(lang, "data problem ", "dataproblem  ")),
+                w.field,
+                w.message
+            )?;
+        }
+        writeln!(self.out)
+    }
+
+    fn finish(&mut self, plan: &Plan, meta: &Meta, s: &Summary, errors: &[InputError]) -> io::Result<()> {
+        let lang = meta.lang;
+        if !errors.is_empty() {
+            writeln!(
+                self.out,
+                "{}",
+                self.paint(RED, t(lang, "Input errors", "Feil i inndata"))
+            )?;
+            for e in errors {
+                writeln!(self.out, "  {}  {}", e.source.display(), e.message)?;
+            }
+            writeln!(self.out)?;
+        }
+        writeln!(self.out, "{}", self.paint(BOLD, t(lang, "Summary", "Sammendrag")))?;
+        let o = &s.overall;
+        writeln!(
+            self.out,
+            "  {}: {} ({} {}, {} {}, {} {})",
+            t(lang, "Records", "Poster"),
+            o.records,
+            o.compliant,
+            status_word(Status::Compliant, lang),
+            o.non_compliant,
+            status_word(Status::NonCompliant, lang),
+            o.incomplete,
+            status_word(Status::Incomplete, lang),
+        )?;
+        if s.input_errors > 0 {
+            writeln!(
+                self.out,
+                "  {}: {}",
+                t(lang, "Input errors", "Feil i inndata"),
+                s.input_errors
+            )?;
+        }
+        for (currency, spend) in &o.spend {
+            let pct = share(spend.compliant, spend.total)
+                .map(|p| format!(" ({} %)", format_decimal(p, lang)))
+                .unwrap_or_default();
+            writeln!(
+                self.out,
+                "  {} ({currency}): {} {}; {} {}{pct}, {} {}, {} {}",
+                t(lang, "Value", "Verdi"),
+                format_decimal(spend.total, lang),
+                t(lang, "total", "totalt"),
+                format_decimal(spend.compliant, lang),
+                status_word(Status::Compliant, lang),
+                format_decimal(spend.non_compliant, lang),
+                status_word(Status::NonCompliant, lang),
+                format_decimal(spend.incomplete, lang),
+                status_word(Status::Incomplete, lang),
+            )?;
+        }
+        if s.without_value > 0 {
+            writeln!(
+                self.out,
+                "  {}: {}",
+                t(lang, "Records without a value", "Poster uten verdi"),
+                s.without_value
+            )?;
+        }
+        let width = plan.areas.iter().map(|a| a.id.chars().count()).max().unwrap_or(0);
+        if !plan.areas.is_empty() {
+            writeln!(self.out, "  {}:", t(lang, "By strategy area", "Per strategiområde"))?;
+            for (a, b) in plan.areas.iter().zip(&s.areas) {
+                let title = a.title.get(lang).unwrap_or("");
+                if b.records == 0 {
+                    writeln!(
+                        self.out,
+                        "    {:width$}  {}  ({title})",
+                        a.id,
+                        t(lang, "no records concerned", "ingen poster berørt")
+                    )?;
+                    continue;
+                }
+                writeln!(
+                    self.out,
+                    "    {:width$}  {} {}: {} {}, {} {}, {} {}  ({title})",
+                    a.id,
+                    b.records,
+                    t(lang, "records", "poster"),
+                    b.compliant,
+                    status_word(Status::Compliant, lang),
+                    b.non_compliant,
+                    status_word(Status::NonCompliant, lang),
+                    b.incomplete,
+                    status_word(Status::Incomplete, lang),
+                )?;
+            }
+        }
+        let width = plan.rules.iter().map(|r| r.id.chars().count()).max().unwrap_or(0);
+        writeln!(self.out, "  {}:", t(lang, "By rule", "Per regel"))?;
+        for (rule, tally) in plan.rules.iter().zip(&s.rules) {
+            let counts: Vec<String> = Outcome::ALL
+                .iter()
+                .map(|&o| format!("{} {}", outcome_word(o, lang), tally.count(o)))
+                .collect();
+            writeln!(
+                self.out,
+                "    {:width$}  {:6}  {}",
+                rule.id,
+                severity_word(rule.severity, lang),
+                counts.join(", ")
+            )?;
+        }
+        if !s.missing.is_empty() {
+            let mut missing: Vec<(&&str, &u64)> = s.missing.iter().collect();
+            missing.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let list: Vec<String> = missing.iter().take(5).map(|(f, n)| format!("{f} ({n})")).collect();
+            writeln!(
+                self.out,
+                "  {}: {}",
+                t(
+                    lang,
+                    "Missing data that left rules unknown",
+                    "Manglende data som gjorde regler ukjente"
+                ),
+                list.join(", ")
+            )?;
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,349 @@
+//! The canonical record schema: every field a policy can name, its type, and
+//! the closed value sets (domains) of the enumerated fields.
+//!
+//! The checker resolves field paths through this table at load time, so a
+//! typo in a policy is an error with a suggestion rather than a rule that is
+//! silently always `unknown`. `docs/records.md` describes the same fields for
+//! people.
+
+/// A closed set of values for an enumerated field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Domain {
+    Stage,
+    BuyerKind,
+    Category,
+    Procedure,
+    CriterionType,
+    Fuel,
+}
+
+impl Domain {
+    pub const ALL: [Domain; 6] = [
+        Domain::Stage,
+        Domain::BuyerKind,
+        Domain::Category,
+        Domain::Procedure,
+        Domain::CriterionType,
+        Domain::Fuel,
+    ];
+
+    pub fn values(self) -> &'static [&'static str] {
+        match self {
+            Domain::Stage => &["planned", "notice", "award", "contract"],
+            Domain::BuyerKind => &["state", "county", "municipal", "public_body", "utility"],
+            Domain::Category => &["goods", "services", "works"],
+            Domain::Procedure => &[
+                "open",
+                "restricted",
+                "negotiated",
+                "negotiated_without_notice",
+                "competitive_dialogue",
+                "innovation_partnership",
+                "direct",
+                "below_threshold",
+                "framework_call_off",
+            ],
+            Domain::CriterionType => &["price", "cost", "quality", "environment", "social", "innovation"],
+            Domain::Fuel => &[
+                "electric",
+                "hydrogen",
+                "biogas",
+                "hvo100",
+                "ed95",
+                "biodiesel",
+                "diesel",
+                "petrol",
+                "natural_gas",
+                "hybrid",
+                "plugin_hybrid",
+            ],
+        }
+    }
+
+    /// What the field is called in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Domain::Stage => "stage",
+            Domain::BuyerKind => "buyer kind",
+            Domain::Category => "category",
+            Domain::Procedure => "procedure",
+            Domain::CriterionType => "award criterion type",
+            Domain::Fuel => "fuel",
+        }
+    }
+
+    pub fn value(self, code: u8) -> &'static str {
+        self.values().get(usize::from(code)).copied().unwrap_or("?")
+    }
+
+    /// The code of `text`; ASCII case and surrounding spaces are ignored.
+    pub fn code(self, text: &str) -> Option<u8> {
+        let t = text.trim();
+        self.values()
+            .iter()
+            .position(|v| v.eq_ignore_ascii_case(t))
+            .and_then(|i| u8::try_from(i).ok())
+    }
+}
+
+/// The kind of the elements of a list of objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    Lot,
+    Criterion,
+    Vehicle,
+    Exemption,
+}
+
+impl ItemKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemKind::Lot => "lot",
+            ItemKind::Criterion => "award criterion",
+            ItemKind::Vehicle => "vehicle",
+            ItemKind::Exemption => "exemption",
+        }
+    }
+}
+
+/// The type of a field as the schema declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Bool,
+    Number,
+    Money,
+    Percent,
+    Date,
+    Text,
+    Code(Domain),
+    TextList,
+    Items(ItemKind),
+}
+
+/// A single-valued field of the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    Id,
+    Stage,
+    Title,
+    BuyerId,
+    BuyerName,
+    BuyerKind,
+    BuyerUnit,
+    Date,
+    Category,
+    Procedure,
+    EstimatedValue,
+    AwardedValue,
+    Framework,
+    DurationMonths,
+    SupplierId,
+    SupplierName,
+    LotsJustification,
+    EnvSpecRequirements,
+    EnvJustification,
+    EnvExemption,
+    FossilFreeSite,
+    EcommerceOrdering,
+    EcommerceEinvoice,
+    LccAssessed,
+    MaxSubcontractorLevels,
+    Apprentices,
+    WagesViaBank,
+    Rationale,
+}
+
+/// A list-valued field of the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListField {
+    Cpv,
+    Lots,
+    AwardCriteria,
+    Vehicles,
+    Exemptions,
+}
+
+/// A field of an element of a list of objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemField {
+    LotId,
+    LotTitle,
+    LotValue,
+    CriterionName,
+    CriterionType,
+    CriterionWeight,
+    VehicleClass,
+    VehicleCount,
+    VehicleFuel,
+    ExemptionRule,
+    ExemptionReason,
+    ExemptionApprovedBy,
+    ExemptionExpires,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Scalar(Scalar),
+    List(ListField),
+    Item(ItemKind, ItemField),
+}
+
+/// One entry of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldDef {
+    /// As written in a policy: `buyer.kind`, `vehicles`, `vehicles[].fuel`.
+    pub path: &'static str,
+    pub ty: FieldType,
+    pub access: Access,
+    pub doc: &'static str,
+}
+
+macro_rules! fields {
+    ($( $path:literal : $ty:expr, $access:expr, $doc:literal; )*) => {
+        /// Every field a policy can name, in the order `docs/records.md` lists them.
+        pub static FIELDS: &[FieldDef] = &[ $( FieldDef { path: $path, ty: $ty, access: $access, doc: $doc } ),* ];
+    };
+}
+
+use Access::{Item as I, List as L, Scalar as S};
+use FieldType as T;
+
+fields! {
+    "id": T::Text, S(Scalar::Id), "unique id of the record (required)";
+    "stage": T::Code(Domain::Stage), S(Scalar::Stage), "planned | notice | award | contract";
+    "title": T::Text, S(Scalar::Title), "title of the procurement";
+    "buyer.id": T::Text, S(Scalar::BuyerId), "buyer's organisation number";
+    "buyer.name": T::Text, S(Scalar::BuyerName), "buyer's name";
+    "buyer.kind": T::Code(Domain::BuyerKind), S(Scalar::BuyerKind), "state | county | municipal | public_body | utility";
+    "buyer.unit": T::Text, S(Scalar::BuyerUnit), "unit or department within the buyer";
+    "date": T::Date, S(Scalar::Date), "the date that decides which rules and thresholds are in force";
+    "category": T::Code(Domain::Category), S(Scalar::Category), "goods | services | works";
+    "cpv": T::TextList, L(ListField::Cpv), "CPV codes, main code first";
+    "procedure": T::Code(Domain::Procedure), S(Scalar::Procedure), "procurement procedure";
+    "estimated_value": T::Money, S(Scalar::EstimatedValue), "estimated value excluding VAT";
+    "awarded_value": T::Money, S(Scalar::AwardedValue), "awarded (contract) value excluding VAT";
+    "framework": T::Bool, S(Scalar::Framework), "the contract is a framework agreement";
+    "duration_months": T::Number, S(Scalar::DurationMonths), "contract duration in months";
+    "supplier.id": T::Text, S(Scalar::SupplierId), "supplier's organisation number";
+    "supplier.name": T::Text, S(Scalar::SupplierName), "supplier's name";
+    "lots": T::Items(ItemKind::Lot), L(ListField::Lots), "the lots the procurement is divided into";
+    "lots[].id": T::Text, I(ItemKind::Lot, ItemField::LotId), "lot id";
+    "lots[].title": T::Text, I(ItemKind::Lot, ItemField::LotTitle), "lot title";
+    "lots[].estimated_value": T::Money, I(ItemKind::Lot, ItemField::LotValue), "lot's estimated value";
+    "lots_justification": T::Text, S(Scalar::LotsJustification), "why the procurement is not divided into lots";
+    "award_criteria": T::Items(ItemKind::Criterion), L(ListField::AwardCriteria), "award criteria";
+    "award_criteria[].name": T::Text, I(ItemKind::Criterion, ItemField::CriterionName), "criterion name";
+    "award_criteria[].type": T::Code(Domain::CriterionType), I(ItemKind::Criterion, ItemField::CriterionType), "price | cost | quality | environment | social | innovation";
+    "award_criteria[].weight": T::Percent, I(ItemKind::Criterion, ItemField::CriterionWeight), "weight in percent";
+    "environment.spec_requirements": T::Bool, S(Scalar::EnvSpecRequirements), "climate/environment requirements in the specification replace criteria";
+    "environment.justification": T::Text, S(Scalar::EnvJustification), "justification for spec requirements or an exemption";
+    "environment.exemption": T::Text, S(Scalar::EnvExemption), "ground for exemption from the climate weighting";
+    "vehicles": T::Items(ItemKind::Vehicle), L(ListField::Vehicles), "vehicles bought or used";
+    "vehicles[].class": T::Text, I(ItemKind::Vehicle, ItemField::VehicleClass), "vehicle class (M1, N1, M3, …)";
+    "vehicles[].count": T::Number, I(ItemKind::Vehicle, ItemField::VehicleCount), "number of vehicles";
+    "vehicles[].fuel": T::Code(Domain::Fuel), I(ItemKind::Vehicle, ItemField::VehicleFuel), "fuel or energy carrier";
+    "construction.fossil_free_site": T::Bool, S(Scalar::FossilFreeSite), "the building or construction site is fossil-free";
+    "ecommerce.ordering": T::Bool, S(Scalar::EcommerceOrdering), "orders are placed through e-commerce";
+    "ecommerce.einvoice": T::Bool, S(Scalar::EcommerceEinvoice), "invoices are received as EHF e-invoices";
+    "lcc.assessed": T::Bool, S(Scalar::LccAssessed), "life-cycle cost was assessed";
+    "labour.max_subcontractor_levels": T::Number, S(Scalar::MaxSubcontractorLevels), "most subcontractor levels allowed in a chain";
+    "labour.apprentices": T::Bool, S(Scalar::Apprentices), "the contract requires apprentices";
+    "labour.wages_via_bank": T::Bool, S(Scalar::WagesViaBank), "wages are paid through a bank";
+    "rationale": T::Text, S(Scalar::Rationale), "legal basis for a direct award or award without notice";
+    "exemptions": T::Items(ItemKind::Exemption), L(ListField::Exemptions), "approved exemptions from rules";
+    "exemptions[].rule": T::Text, I(ItemKind::Exemption, ItemField::ExemptionRule), "id of the rule waived";
+    "exemptions[].reason": T::Text, I(ItemKind::Exemption, ItemField::ExemptionReason), "why";
+    "exemptions[].approved_by": T::Text, I(ItemKind::Exemption, ItemField::ExemptionApprovedBy), "who approved it";
+    "exemptions[].expires": T::Date, I(ItemKind::Exemption, ItemField::ExemptionExpires), "last day the exemption is valid";
+}
+
+/// Index of a field in [`FIELDS`]; also its bit in a missing-field mask.
+pub type FieldIndex = u8;
+
+pub fn field_by_path(path: &str) -> Option<(FieldIndex, &'static FieldDef)> {
+    FIELDS
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.path == path)
+        .and_then(|(i, f)| Some((FieldIndex::try_from(i).ok()?, f)))
+}
+
+/// The field of an element of `kind` called `name` (`weight` of a criterion).
+pub fn item_field(kind: ItemKind, name: &str) -> Option<(FieldIndex, &'static FieldDef)> {
+    FIELDS.iter().enumerate().find_map(|(i, f)| match f.access {
+        Access::Item(k, _) if k == kind && f.path.rsplit('.').next() == Some(name) => {
+            Some((FieldIndex::try_from(i).ok()?, f))
+        }
+        _ => None,
+    })
+}
+
+/// The names of the fields of an element of `kind`.
+pub fn item_field_names(kind: ItemKind) -> Vec<&'static str> {
+    FIELDS
+        .iter()
+        .filter_map(|f| match f.access {
+            Access::Item(k, _) if k == kind => f.path.rsplit('.').next(),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn path_of(index: FieldIndex) -> &'static str {
+    FIELDS.get(usize::from(index)).map(|f| f.path).unwrap_or("?")
+}
+
+/// A set of fields, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FieldSet(u64);
+
+const _: () = assert!(FIELDS_LEN <= 64, "FieldSet holds 64 fields");
+const FIELDS_LEN: usize = 46;
+
+impl FieldSet {
+    pub fn insert(&mut self, index: FieldIndex) {
+        if index < 64 {
+            self.0 |= 1 << index;
+        }
+    }
+
+    pub fn union(&mut self, other: FieldSet) {
+        self.0 |= other.0;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn paths(&self) -> Vec<&'static str> {
+        (0..64u8).filter(|i| self.0 & (1 << i) != 0).map(path_of).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_table_is_consistent() {
+        assert_eq!(FIELDS.len(), FIELDS_LEN);
+        for (i, f) in FIELDS.iter().enumerate() {
+            assert_eq!(
+                field_by_path(f.path).map(|(j, _)| usize::from(j)),
+                Some(i),
+                "{} twice",
+                f.path
+            );
+        }
+        assert!(item_field(ItemKind::Criterion, "weight").is_some());
+        assert!(item_field(ItemKind::Vehicle, "weight").is_none());
+        assert_eq!(field_by_path("date").map(|(i, _)| i), Some(crate::eval::DATE_FIELD));
+    }
+
+    #[test]
+    fn domains_parse_leniently() {
+        assert_eq!(Domain::Procedure.code("Direct"), Some(6));
+        assert_eq!(Domain::Procedure.code("dirct"), None);
+        assert_eq!(Domain::Fuel.value(0), "electric");
+    }
+}
