@@ -322,6 +322,8 @@ impl<'a> Checker<'a> {
                 source: h.source.as_ref().map(|v| v.node.clone()),
                 file: f.display.clone(),
                 in_force,
+                applies: None,
+                applies_text: h.applies.as_ref().map(|e| self.text_of(i, e.span)),
             });
             if h.title.texts.is_empty() {
                 let d = self
@@ -335,6 +337,12 @@ impl<'a> Checker<'a> {
         self.resolve_aliases();
         for i in 0..self.lets.len() {
             self.compile_let(i as LetId);
+        }
+        for (fi, f) in self.files.iter().enumerate() {
+            if let Some(e) = &f.ast.header.applies {
+                self.context = Context::Record;
+                self.policies[fi].applies = self.condition(fi, e, "the policy's `when`");
+            }
         }
         for (fi, f) in self.files.iter().enumerate() {
             for item in &f.ast.items {

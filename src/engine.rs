@@ -21,6 +21,16 @@ pub struct Engine<'p> {
     rule_ids: HashSet<&'p str>,
 }
 
+/// Whether a record is one a policy is for.
+#[derive(Debug, Clone, PartialEq)]
+enum Scope {
+    Inside,
+    /// Not for this record, and why.
+    Outside(String),
+    /// Depends on these missing fields.
+    Unknown(FieldSet),
+}
+
 /// A record's part in a cross-record rule: it takes part, or it is out
 /// for the reason the finding gives.
 enum Part {
@@ -79,11 +89,26 @@ impl<'p> Engine<'p> {
         let mut members = Vec::new();
         {
             let mut cx = Cx::new(self.plan, Some(&record));
+            let scopes: Vec<Scope> = self.plan.policies.iter().map(|p| self.scope(&mut cx, p)).collect();
             for (i, rule) in self.plan.rules.iter().enumerate() {
                 let rid = i as RuleId;
                 cx.start_rule();
+                match &scopes[rule.policy as usize] {
+                    Scope::Outside(why) => {
+                        findings.push(Finding::new(rid, Outcome::NotApplicable, why.clone()));
+                        continue;
+                    }
+                    Scope::Unknown(missing) => cx.missing.union(*missing),
+                    Scope::Inside => {}
+                }
+                let in_scope = scopes[rule.policy as usize] == Scope::Inside;
                 let finding = match &rule.kind {
-                    RuleKind::PerRecord { require } => Some(self.per_record(&mut cx, rid, rule, *require, &record)),
+                    RuleKind::PerRecord { require } => {
+                        Some(self.per_record(&mut cx, rid, rule, *require, &record, in_scope))
+                    }
+                    RuleKind::Cross(_) if !in_scope => {
+                        Some(self.exempt(self.finding(&mut cx, rid, rule, Outcome::Unknown), rule, &record))
+                    }
                     RuleKind::Cross(cross) => match self.take_part(&mut cx, rid, rule, cross, &record, index, &id) {
                         Part::Member(member) => {
                             members.push((rid, member));
@@ -165,6 +190,31 @@ impl<'p> Engine<'p> {
         Some(Finding::new(rid, Outcome::NotApplicable, message))
     }
 
+    /// Whether the record is one the policy is for.
+    fn scope<'a>(&self, cx: &mut Cx<'a>, policy: &'a PolicyInfo) -> Scope {
+        let Some(cond) = policy.applies else {
+            return Scope::Inside;
+        };
+        cx.start_rule();
+        match eval::truth(cx, cond) {
+            Some(true) => Scope::Inside,
+            None => Scope::Unknown(cx.missing),
+            Some(false) if !self.messages => Scope::Outside(String::new()),
+            Some(false) => {
+                let cond = policy.applies_text.as_deref().unwrap_or("");
+                Scope::Outside(if self.nb() {
+                    format!(
+                        "Policyen {} gjelder ikke denne posten: `{cond}` er ikke oppfylt",
+                        policy.id
+                    )
+                } else {
+                    format!("Policy {} is not for this record: `{cond}` does not hold", policy.id)
+                })
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn per_record<'a>(
         &self,
         cx: &mut Cx<'a>,
@@ -172,13 +222,20 @@ impl<'p> Engine<'p> {
         rule: &'a RulePlan,
         require: NodeId,
         record: &Record,
+        in_scope: bool,
     ) -> Finding {
         if let Some(f) = self.in_force(rule, rid, record.date) {
             return self.exempt(f, rule, record);
         }
-        let applies = match rule.applies {
-            Some(a) => eval::truth(cx, a),
-            None => Some(true),
+        // An unknown scope counts as an unknown applicability condition.
+        let applies = match (rule.applies, in_scope) {
+            (Some(a), true) => eval::truth(cx, a),
+            (None, true) => Some(true),
+            (Some(a), false) => match eval::truth(cx, a) {
+                Some(false) => Some(false),
+                _ => None,
+            },
+            (None, false) => None,
         };
         if applies == Some(false) {
             let message = if !self.messages {

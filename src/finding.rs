@@ -148,3 +148,10 @@ pub struct InputError {
     pub source: Source,
     pub message: String,
 }
+
+impl Evaluated {
+    /// The finding of the rule with index `rule`.
+    pub fn finding(&self, rule: RuleId) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.rule == rule)
+    }
+}

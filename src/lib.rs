@@ -3,6 +3,7 @@
     clippy::result_large_err,
     reason = "a diagnostic carries its whole explanation; errors are rare and boxing them buys nothing"
 )]
+pub mod api;
 pub mod check;
 pub mod cli;
 pub mod cross;
@@ -19,3 +20,5 @@ pub mod run;
 pub mod schema;
 pub mod syntax;
 pub mod value;
+
+pub use api::{Checked, LoadError, Policies};

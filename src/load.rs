@@ -26,10 +26,23 @@ pub struct Loaded {
 
 /// Read the policies at `paths` and everything they import.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, Vec<Diagnostic>> {
-    let mut loader = Loader::default();
+    load_with(paths, None)
+}
+
+/// Load a policy given as text (named `name`, its imports read relative to
+/// `name`'s directory), e.g. from a test or an editor buffer.
+pub fn load_text(name: &str, text: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    load_with(&[PathBuf::from(name)], Some(text))
+}
+
+fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut loader = Loader {
+        given: text.map(str::to_string),
+        ..Loader::default()
+    };
     let mut roots = Vec::new();
     for path in paths {
-        if path.is_dir() {
+        if text.is_none() && path.is_dir() {
             let mut found = Vec::new();
             collect_policies(path, &mut found, &mut loader.diags);
             if found.is_empty() {
@@ -139,6 +152,8 @@ struct Loader {
     stack: Vec<usize>,
     /// Display names of files, also while they are half loaded.
     names: HashMap<usize, String>,
+    /// The text of the first file, when given rather than read.
+    given: Option<String>,
     diags: Vec<Diagnostic>,
 }
 
@@ -167,7 +182,11 @@ impl Loader {
             }
             return Some(i);
         }
-        let text = match std::fs::read(path) {
+        let read = match self.given.take() {
+            Some(t) => Ok(t.into_bytes()),
+            None => std::fs::read(path),
+        };
+        let text = match read {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(e) => {

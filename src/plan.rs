@@ -125,6 +125,9 @@ pub struct PolicyInfo {
     pub source: Option<String>,
     pub file: String,
     pub in_force: Period,
+    /// Which records the policy is for; all if `None`.
+    pub applies: Option<NodeId>,
+    pub applies_text: Option<String>,
 }
 
 /// A closed period of days; either end may be open.

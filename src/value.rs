@@ -268,9 +268,6 @@ pub fn format_decimal(value: Decimal, lang: Lang) -> String {
     if let Some(f) = frac {
         grouped.push(if lang == Lang::Nb { ',' } else { '.' });
         grouped.push_str(f);
-        if f.len() == 1 {
-            grouped.push('0');
-        }
     }
     grouped
 }
@@ -290,7 +287,7 @@ mod tests {
         let d = |s| Decimal::from_str(s).unwrap();
         assert_eq!(format_decimal(d("1300000"), Lang::En), "1 300 000");
         assert_eq!(format_decimal(d("1300000.0"), Lang::En), "1 300 000");
-        assert_eq!(format_decimal(d("1300000.5"), Lang::Nb), "1 300 000,50");
+        assert_eq!(format_decimal(d("1300000.5"), Lang::Nb), "1 300 000,5");
         assert_eq!(format_decimal(d("-400000"), Lang::En), "-400 000");
         assert_eq!(format_decimal(d("999"), Lang::En), "999");
         assert_eq!(format_decimal(d("0.125"), Lang::En), "0.125");

@@ -91,6 +91,8 @@ pub struct Header {
     pub authority: Option<Spanned<String>>,
     pub source: Option<Spanned<String>>,
     pub in_force: Option<InForce>,
+    /// The records the policy is for (`when buyer.id == "…"`); all if absent.
+    pub applies: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -127,6 +127,7 @@ impl Builder {
             authority: None,
             source: None,
             in_force: None,
+            applies: None,
         };
         for p in inner {
             match p.as_rule() {
@@ -136,6 +137,7 @@ impl Builder {
                 Rule::authority => header.authority = Some(self.first_string(p)?),
                 Rule::source_doc => header.source = Some(self.first_string(p)?),
                 Rule::in_force => header.in_force = Some(self.in_force(p)?),
+                Rule::applies => header.applies = Some(self.expr(next(&mut significant(p.into_inner()))?)?),
                 _ => {}
             }
         }
