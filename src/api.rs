@@ -32,15 +32,14 @@ impl std::fmt::Display for LoadError {
 impl Policies {
     /// Load policy files or directories, with `name=value` overrides.
     pub fn load(paths: &[PathBuf], overrides: &[(String, String)]) -> Result<Policies, LoadError> {
-        let loaded = crate::load::load(paths).map_err(|d| LoadError(render_all(&d, &crate::diag::SourceMap::new())))?;
+        let loaded = crate::load::load(paths).map_err(|(d, sources)| LoadError(render_all(&d, &sources)))?;
         Self::compile(loaded, overrides)
     }
 
     /// Load one policy from text; `name` is shown in diagnostics and its
     /// directory is where imports are looked up.
     pub fn from_text(name: &str, text: &str, overrides: &[(String, String)]) -> Result<Policies, LoadError> {
-        let loaded = crate::load::load_text(name, text)
-            .map_err(|d| LoadError(render_all(&d, &crate::diag::SourceMap::new())))?;
+        let loaded = crate::load::load_text(name, text).map_err(|(d, sources)| LoadError(render_all(&d, &sources)))?;
         Self::compile(loaded, overrides)
     }
 

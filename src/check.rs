@@ -333,8 +333,11 @@ impl<'a> Checker<'a> {
             }
         }
         self.compile_params();
+        // An alias has its target's type before overrides are checked,
+        // and its target's value after they are applied.
+        self.resolve_aliases(false);
         self.apply_overrides(overrides);
-        self.resolve_aliases();
+        self.resolve_aliases(true);
         for i in 0..self.lets.len() {
             self.compile_let(i as LetId);
         }
@@ -642,8 +645,12 @@ impl<'a> Checker<'a> {
 
     /// `param a = b`: `a` takes `b`'s value, after overrides, unless `a`
     /// itself was overridden.
-    fn resolve_aliases(&mut self) {
-        let aliases = std::mem::take(&mut self.aliases);
+    fn resolve_aliases(&mut self, last: bool) {
+        let aliases = if last {
+            std::mem::take(&mut self.aliases)
+        } else {
+            self.aliases.clone()
+        };
         for &(param, _, file, span) in &aliases {
             if self.params[param as usize].overridden {
                 continue;
@@ -654,6 +661,9 @@ impl<'a> Checker<'a> {
                 target = next;
                 steps += 1;
                 if steps > aliases.len() {
+                    if !last {
+                        break;
+                    }
                     let name = self.params[param as usize].name.clone();
                     let d = self.error(
                         file,

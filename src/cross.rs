@@ -70,6 +70,14 @@ impl Owned {
         })
     }
 
+    /// The value, owning its text, so that it can outlive this member.
+    pub fn to_val(&self) -> Val<'static> {
+        match self {
+            Owned::Text(s) => Val::Text(Cow::Owned(s.to_string())),
+            other => other.as_val().into_static(),
+        }
+    }
+
     pub fn as_val(&self) -> Val<'_> {
         match self {
             Owned::Bool(b) => Val::Bool(*b),
@@ -201,7 +209,7 @@ impl Collector {
         };
         self.members.sort_unstable_by_key(|m| (m.group, m.date, m.record));
         let ctx = Ctx {
-            plan,
+            scratch: std::cell::RefCell::new(Cx::new(plan, None)),
             rule,
             rid: self.rule,
             cross,
@@ -226,7 +234,8 @@ impl Collector {
 type WindowResult = (usize, Verdict, Option<Vec<Option<Owned>>>);
 
 struct Ctx<'p> {
-    plan: &'p Plan,
+    /// One evaluation state for every window, to spare an allocation each.
+    scratch: std::cell::RefCell<Cx<'p>>,
     rule: &'p RulePlan,
     rid: RuleId,
     cross: &'p CrossPlan,
@@ -241,7 +250,7 @@ enum Verdict {
     Flagged,
 }
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p> {
     fn nb(&self) -> bool {
         self.lang == Lang::Nb
     }
@@ -342,7 +351,7 @@ impl Ctx<'_> {
             }
             let values = agg.values();
             let verdict = self.verdict(&values, members[end - 1].date);
-            let keep = verdict != Verdict::Clear || keep_all;
+            let keep = self.messages && (verdict != Verdict::Clear || keep_all);
             windows.push((end, verdict, keep.then_some(values)));
             agg.pop(start);
         }
@@ -351,6 +360,7 @@ impl Ctx<'_> {
         // with their starts, so the latest such start is the one to test.
         let mut last_flagged: Option<usize> = None;
         let mut last_unknown: Option<usize> = None;
+        let none = Vec::new();
         for j in 0..n {
             match windows[j].1 {
                 Verdict::Flagged => last_flagged = Some(j),
@@ -363,18 +373,26 @@ impl Ctx<'_> {
                 (None, Some(s)) => (s, Verdict::Unknown),
                 (None, None) => (j, Verdict::Clear),
             };
-            let values = windows[start].2.clone().unwrap_or_default();
-            out.push(self.decide(members, j, verdict, (start, windows[start].0), &values));
+            let values = windows[start].2.as_ref().unwrap_or(&none);
+            out.push(self.decide(members, j, verdict, (start, windows[start].0), values));
         }
     }
 
-    fn verdict(&self, values: &[Option<Owned>], date: NaiveDate) -> Verdict {
-        let mut cx = Cx::new(self.plan, None);
+    /// Put a window's aggregates where `flag when` and messages read them.
+    fn load(&self, values: &[Option<Owned>], date: NaiveDate) -> std::cell::RefMut<'_, Cx<'p>> {
+        let mut cx = self.scratch.borrow_mut();
         cx.date = Some(date);
-        cx.aggregates = values
-            .iter()
-            .map(|v| v.as_ref().map(Owned::as_val).unwrap_or(Val::Unknown))
-            .collect();
+        cx.aggregates.clear();
+        cx.aggregates.extend(
+            values
+                .iter()
+                .map(|v| v.as_ref().map(Owned::to_val).unwrap_or(Val::Unknown)),
+        );
+        cx
+    }
+
+    fn verdict(&self, values: &[Option<Owned>], date: NaiveDate) -> Verdict {
+        let mut cx = self.load(values, date);
         match eval::truth(&mut cx, self.cross.flag) {
             Some(true) => Verdict::Flagged,
             Some(false) => Verdict::Clear,
@@ -398,12 +416,12 @@ impl Ctx<'_> {
             Verdict::Clear => Outcome::Pass,
         };
         let mut f = Finding::new(self.rid, outcome, String::new());
-        let others: Vec<&Stored> = (range.0..range.1).filter(|&k| k != j).map(|k| members[k]).collect();
-        if outcome != Outcome::Pass {
-            f.related = others.iter().take(100).map(|m| m.id.to_string()).collect();
-        }
+        let others = || (range.0..range.1).filter(move |&k| k != j).map(|k| members[k]);
         if self.messages {
-            f.message = self.message(outcome, values, &others, me.date);
+            if outcome != Outcome::Pass {
+                f.related = others().take(RELATED).map(|m| m.id.to_string()).collect();
+            }
+            f.message = self.message(outcome, values, others, range.1 - range.0 - 1, me.date);
         }
         let finding = apply_exemptions(
             f,
@@ -420,7 +438,14 @@ impl Ctx<'_> {
         }
     }
 
-    fn message(&self, outcome: Outcome, values: &[Option<Owned>], others: &[&Stored], date: NaiveDate) -> String {
+    fn message<'m, I: Iterator<Item = &'m Stored>>(
+        &self,
+        outcome: Outcome,
+        values: &[Option<Owned>],
+        others: impl Fn() -> I,
+        count: usize,
+        date: NaiveDate,
+    ) -> String {
         let template = match outcome {
             Outcome::Fail => &self.rule.fail,
             Outcome::Pass => &self.rule.pass,
@@ -429,35 +454,34 @@ impl Ctx<'_> {
         if template.is_empty() {
             let title = self.rule.title.get(self.lang).unwrap_or("");
             return match (outcome, self.nb()) {
-                (Outcome::Fail, true) => format!("Flagget: {} – sammen med {}", title, self.members(others)),
-                (Outcome::Fail, false) => format!("Flagged: {} – together with {}", title, self.members(others)),
+                (Outcome::Fail, true) => format!("Flagget: {} – sammen med {}", title, self.members(others(), count)),
+                (Outcome::Fail, false) => {
+                    format!("Flagged: {} – together with {}", title, self.members(others(), count))
+                }
                 (Outcome::Pass, true) => format!("Ikke flagget: {title}"),
                 (Outcome::Pass, false) => format!("Not flagged: {title}"),
                 (_, true) => format!("Kan ikke avgjøres: {title}"),
                 (_, false) => format!("Cannot be decided: {title}"),
             };
         }
-        let mut cx = Cx::new(self.plan, None);
-        cx.date = Some(date);
-        cx.aggregates = values
-            .iter()
-            .map(|v| v.as_ref().map(Owned::as_val).unwrap_or(Val::Unknown))
-            .collect();
         let mut out = String::new();
         for piece in template.pieces(self.lang) {
             match piece {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Value(node) => out.push_str(&eval::show(&eval::eval(&mut cx, *node), self.lang)),
-                Piece::Members => out.push_str(&self.members(others)),
+                Piece::Value(node) => {
+                    let mut cx = self.load(values, date);
+                    out.push_str(&eval::show(&eval::eval(&mut cx, *node), self.lang));
+                }
+                Piece::Members => out.push_str(&self.members(others(), count)),
             }
         }
         out
     }
 
     /// `A-1 (2024-01-15, 400 000 NOK), A-2 (…)`, at most ten.
-    fn members(&self, others: &[&Stored]) -> String {
+    fn members<'m>(&self, others: impl Iterator<Item = &'m Stored>, count: usize) -> String {
         const SHOWN: usize = 10;
-        if others.is_empty() {
+        if count == 0 {
             return if self.nb() {
                 "ingen andre".into()
             } else {
@@ -465,15 +489,14 @@ impl Ctx<'_> {
             };
         }
         let mut parts: Vec<String> = others
-            .iter()
             .take(SHOWN)
             .map(|m| match m.values.first() {
                 Some(v) => format!("{} ({}, {})", m.id, m.date, eval::show(&v.as_val(), self.lang)),
                 None => format!("{} ({})", m.id, m.date),
             })
             .collect();
-        if others.len() > SHOWN {
-            let more = others.len() - SHOWN;
+        if count > SHOWN {
+            let more = count - SHOWN;
             parts.push(if self.nb() {
                 format!("og {more} til")
             } else {
@@ -483,6 +506,9 @@ impl Ctx<'_> {
         parts.join(", ")
     }
 }
+
+/// How many other members a finding names in `related`.
+const RELATED: usize = 100;
 
 fn period_index(date: NaiveDate, unit: CalendarUnit) -> i64 {
     let y = i64::from(date.year());

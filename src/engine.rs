@@ -500,6 +500,7 @@ pub fn apply_exemptions(
             return f;
         }
         if let (Some(exp), Some(_)) = (e.expires, date) {
+            f.exemption_expired = true;
             f.notes.push(if nb {
                 format!("Unntaket godkjent av {who} utløp {exp} og gjelder ikke")
             } else {

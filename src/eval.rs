@@ -57,7 +57,8 @@ pub struct Cx<'a> {
     /// The date that selects date-dependent parameter values.
     pub date: Option<NaiveDate>,
     vars: Vec<Val<'a>>,
-    lets: Vec<Option<(Val<'a>, FieldSet)>>,
+    /// Each `let`'s value on this record, with what left it unknown.
+    lets: Vec<Option<(Val<'a>, FieldSet, Vec<Problem>)>>,
     /// Fields whose absence made something unknown.
     pub missing: FieldSet,
     pub problems: Vec<Problem>,
@@ -120,15 +121,22 @@ pub fn eval<'a>(cx: &mut Cx<'a>, id: NodeId) -> Val<'a> {
             }
         }
         Node::Let(l) => {
-            if let Some((v, missing)) = &cx.lets[*l as usize] {
+            if let Some((v, missing, problems)) = &cx.lets[*l as usize] {
                 cx.missing.union(*missing);
+                for p in problems {
+                    if !cx.problems.contains(p) {
+                        cx.problems.push(p.clone());
+                    }
+                }
                 return v.clone();
             }
             let saved = std::mem::take(&mut cx.missing);
+            let known = cx.problems.len();
             let v = eval(cx, plan.lets[*l as usize]);
             let own = cx.missing;
             cx.missing.union(saved);
-            cx.lets[*l as usize] = Some((v.clone(), own));
+            let problems = cx.problems[known..].to_vec();
+            cx.lets[*l as usize] = Some((v.clone(), own, problems));
             v
         }
         Node::Field(scalar, idx) => {
@@ -317,9 +325,10 @@ pub fn order<'a>(cx: &mut Cx<'a>, a: &Val<'a>, b: &Val<'a>) -> Option<Ordering> 
                 None
             }
         }
-        // The sum of an empty list of amounts is a zero without a currency.
-        (Val::Money(x), Val::Num(z)) if z.is_zero() => Some(x.amount.cmp(z)),
-        (Val::Num(z), Val::Money(y)) if z.is_zero() => Some(z.cmp(&y.amount)),
+        // The sum of an empty list is a zero without a unit: it compares
+        // with amounts and percentages alike.
+        (Val::Money(Money { amount: x, .. }) | Val::Pct(x), Val::Num(z)) if z.is_zero() => Some(x.cmp(z)),
+        (Val::Num(z), Val::Money(Money { amount: y, .. }) | Val::Pct(y)) if z.is_zero() => Some(z.cmp(y)),
         (Val::Date(x), Val::Date(y)) => Some(x.cmp(y)),
         (Val::Dur(x), Val::Dur(y)) => x.partial_cmp(y),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(y)),
@@ -449,7 +458,7 @@ fn arith<'a>(cx: &mut Cx<'a>, op: ArithOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
 /// Add two values of a sum; `None` on a problem (recorded).
 fn add<'a>(cx: &mut Cx<'a>, acc: Val<'a>, v: Val<'a>) -> Option<Val<'a>> {
     match (acc, v) {
-        (Val::Num(z), v @ Val::Money(_)) if z.is_zero() => Some(v),
+        (Val::Num(z), v @ (Val::Money(_) | Val::Pct(_))) if z.is_zero() => Some(v),
         (acc, v) => match arith(cx, ArithOp::Add, acc, v) {
             Val::Unknown => None,
             r => Some(r),

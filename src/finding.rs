@@ -76,6 +76,8 @@ pub struct Finding {
     pub waiver: Option<Waiver>,
     /// E.g. an exemption that has expired.
     pub notes: Vec<String>,
+    /// An exemption for this rule had expired by the record's date.
+    pub exemption_expired: bool,
     /// Other records a cross-record finding concerns.
     pub related: Vec<String>,
 }
@@ -90,6 +92,7 @@ impl Finding {
             problems: Vec::new(),
             waiver: None,
             notes: Vec::new(),
+            exemption_expired: false,
             related: Vec::new(),
         }
     }

@@ -25,17 +25,18 @@ pub struct Loaded {
 }
 
 /// Read the policies at `paths` and everything they import.
-pub fn load(paths: &[PathBuf]) -> Result<Loaded, Vec<Diagnostic>> {
+/// On failure, the diagnostics and the sources they point into.
+pub fn load(paths: &[PathBuf]) -> Result<Loaded, (Vec<Diagnostic>, SourceMap)> {
     load_with(paths, None)
 }
 
 /// Load a policy given as text (named `name`, its imports read relative to
 /// `name`'s directory), e.g. from a test or an editor buffer.
-pub fn load_text(name: &str, text: &str) -> Result<Loaded, Vec<Diagnostic>> {
+pub fn load_text(name: &str, text: &str) -> Result<Loaded, (Vec<Diagnostic>, SourceMap)> {
     load_with(&[PathBuf::from(name)], Some(text))
 }
 
-fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, Vec<Diagnostic>> {
+fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, (Vec<Diagnostic>, SourceMap)> {
     let mut loader = Loader {
         given: text.map(str::to_string),
         ..Loader::default()
@@ -60,15 +61,19 @@ fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, Vec<Diagno
         loader.file(&root, None);
     }
     if loader.diags.iter().any(Diagnostic::is_error) {
-        return Err(loader.diags);
+        return Err((loader.diags, loader.sources));
     }
-    let files = loader
-        .files
-        .into_iter()
-        .map(|f| f.ok_or_else(|| Diagnostic::error("internal error: a policy file was left half loaded")))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|d| vec![d])?;
-    check_unique_ids(&files)?;
+    let sources = loader.sources;
+    let files = match loader.files.into_iter().collect::<Option<Vec<_>>>() {
+        Some(f) => f,
+        None => {
+            let d = Diagnostic::error("internal error: a policy file was left half loaded");
+            return Err((vec![d], sources));
+        }
+    };
+    if let Err(d) = check_unique_ids(&files) {
+        return Err((d, sources));
+    }
     // Order the files so that every import precedes its importers.
     let mut order = Vec::with_capacity(files.len());
     let mut placed = vec![false; files.len()];
@@ -98,10 +103,7 @@ fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, Vec<Diagno
             f
         })
         .collect();
-    Ok(Loaded {
-        sources: loader.sources,
-        files,
-    })
+    Ok(Loaded { sources, files })
 }
 
 fn collect_policies(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {

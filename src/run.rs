@@ -12,8 +12,8 @@ use crate::engine::{Engine, status_of};
 use crate::finding::{Evaluated, InputError};
 use crate::input::{InputSpec, Reader};
 use crate::plan::{Plan, RuleKind};
-use crate::report::{Meta, Renderer, Summary};
-use crate::syntax::ast::{Lang, Severity};
+use crate::report::{Facts, Meta, Renderer, Standing, Summary};
+use crate::syntax::ast::Lang;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -68,9 +68,11 @@ pub fn run(
         .filter(|(_, r)| matches!(r.kind, RuleKind::Cross(_)))
         .map(|(i, _)| Collector::new(i as u16))
         .collect();
-    let must_cross = plan.rules.iter().any(|r| r.is_cross() && r.severity == Severity::Must);
-    let hold_back = !collectors.is_empty() && (renderer.wants_records() || must_cross);
+    // Records whose cross-record findings must appear in per-record output
+    // are held back whole; for a summary, only what the summary needs.
+    let hold_back = !collectors.is_empty() && renderer.wants_records();
     let mut held: Vec<Evaluated> = Vec::new();
+    let mut deferred: Vec<(u64, Facts, Standing)> = Vec::new();
     let mut summary = Summary::new(plan);
     let mut errors = Vec::new();
     let mut seen_ids: HashSet<u64> = HashSet::new();
@@ -100,7 +102,8 @@ pub fn run(
         });
         for result in results {
             match result {
-                Ok(mut out) => {
+                Ok(out) => {
+                    let mut out = out;
                     let mut h = std::collections::hash_map::DefaultHasher::new();
                     out.evaluated.id.hash(&mut h);
                     if !seen_ids.insert(h.finish()) {
@@ -109,6 +112,7 @@ pub fn run(
                             message: format!("another record in the input has the id `{}`", out.evaluated.id),
                         });
                     }
+                    let takes_part = !out.members.is_empty();
                     for (rule, member) in out.members {
                         if let Some(c) = collectors.iter_mut().find(|c| c.rule() == rule) {
                             c.add(member);
@@ -116,6 +120,11 @@ pub fn run(
                     }
                     if hold_back {
                         held.push(out.evaluated);
+                    } else if takes_part {
+                        let r = &out.evaluated;
+                        summary.add_findings(&r.findings, r.value);
+                        deferred.push((r.index, Facts::of(r), Standing::of(plan, &r.findings)));
+                        renderer.record(plan, r)?;
                     } else {
                         summary.add_record(plan, &out.evaluated);
                         renderer.record(plan, &out.evaluated)?;
@@ -151,8 +160,13 @@ pub fn run(
             renderer.record(plan, &r)?;
         }
     } else {
-        for f in cross {
-            summary.add_finding(f.finding.rule, f.finding.outcome, f.value);
+        let mut pending = cross.into_iter().peekable();
+        for (index, facts, mut standing) in deferred {
+            while let Some(f) = pending.next_if(|f| f.record == index) {
+                summary.add_findings(std::slice::from_ref(&f.finding), f.value);
+                standing.add(plan, &f.finding);
+            }
+            summary.add_standing(&facts, &standing);
         }
     }
     renderer.finish(plan, meta, &summary, &errors)?;

@@ -215,6 +215,22 @@ pub enum Val<'a> {
 }
 
 impl<'a> Val<'a> {
+    /// A scalar value that borrows nothing; lists and items become unknown.
+    pub fn into_static(self) -> Val<'static> {
+        match self {
+            Val::Unknown => Val::Unknown,
+            Val::Bool(b) => Val::Bool(b),
+            Val::Num(n) => Val::Num(n),
+            Val::Pct(n) => Val::Pct(n),
+            Val::Money(m) => Val::Money(m),
+            Val::Date(d) => Val::Date(d),
+            Val::Dur(d) => Val::Dur(d),
+            Val::Text(s) => Val::Text(Cow::Owned(s.into_owned())),
+            Val::Code(d, c) => Val::Code(d, c),
+            Val::List(_) | Val::Item(_) => Val::Unknown,
+        }
+    }
+
     pub fn is_unknown(&self) -> bool {
         matches!(self, Val::Unknown)
     }

@@ -68,13 +68,13 @@ pub fn main() -> ExitCode {
 pub(crate) fn load_plan(paths: &[std::path::PathBuf], sets: &[(String, String)]) -> Option<crate::plan::Plan> {
     let loaded = match crate::load::load(paths) {
         Ok(l) => l,
-        Err(diags) => {
-            // Files that failed to load are not in a source map yet: render
-            // what we can.
-            let sources = crate::diag::SourceMap::new();
-            for d in &diags {
-                eprint!("{}", d.render(&sources));
-            }
+        Err((diags, sources)) => {
+            eprint!("{}", crate::diag::render_all(&diags, &sources));
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "{errors} error{} in the policies; nothing was checked",
+                if errors == 1 { "" } else { "s" }
+            );
             return None;
         }
     };

@@ -4,7 +4,7 @@
 pub mod json;
 pub mod text;
 
-use crate::finding::{Evaluated, InputError, Outcome, Status};
+use crate::finding::{Evaluated, Finding, InputError, Outcome, Status};
 use crate::plan::{Plan, RuleId};
 use crate::syntax::ast::{Lang, Severity};
 use crate::value::{Currency, Money, quarter_label};
@@ -157,47 +157,50 @@ impl Summary {
 
     /// Count a record with its final findings.
     pub fn add_record(&mut self, plan: &Plan, r: &Evaluated) {
-        self.overall.add(r.status, r.value);
-        if !r.warnings.is_empty() {
-            self.with_warnings += 1;
-        }
-        if r.value.is_none() {
-            self.without_value += 1;
-        }
-        for f in &r.findings {
-            self.add_finding(f.rule, f.outcome, r.value);
+        self.add_findings(&r.findings, r.value);
+        let standing = Standing::of(plan, &r.findings);
+        self.add_standing(&Facts::of(r), &standing);
+    }
+
+    /// Count findings in the rule tallies and data-coverage counts.
+    pub fn add_findings(&mut self, findings: &[Finding], value: Option<Money>) {
+        for f in findings {
+            self.add_finding(f.rule, f.outcome, value);
             for m in &f.missing {
                 *self.missing.entry(m).or_insert(0) += 1;
             }
             if f.waiver.is_some() {
                 self.waived += 1;
             }
-            if f.notes.iter().any(|n| n.contains("expired") || n.contains("utløp")) {
+            if f.exemption_expired {
                 self.expired_exemptions += 1;
             }
         }
-        for (a, area) in self.areas.iter_mut().enumerate() {
-            if let Some(status) = area_status(plan, r, a as u16) {
-                area.add(status, r.value);
+    }
+
+    /// Count a record's standing: overall, per area, per buyer, per quarter.
+    pub fn add_standing(&mut self, facts: &Facts, standing: &Standing) {
+        self.overall.add(standing.status, facts.value);
+        if facts.warnings {
+            self.with_warnings += 1;
+        }
+        if facts.value.is_none() {
+            self.without_value += 1;
+        }
+        for (area, status) in self.areas.iter_mut().zip(&standing.areas) {
+            if let Some(status) = status {
+                area.add(*status, facts.value);
             }
         }
-        let key = r
-            .buyer_id
-            .clone()
-            .or_else(|| r.buyer_name.clone())
-            .unwrap_or_else(|| "-".into());
-        let name = r
-            .buyer_name
-            .clone()
-            .or_else(|| r.buyer_id.clone())
-            .unwrap_or_else(|| "-".into());
         self.buyers
-            .entry(key)
-            .or_insert_with(|| (name, Breakdown::default()))
+            .entry(facts.buyer_key.clone())
+            .or_insert_with(|| (facts.buyer_name.clone(), Breakdown::default()))
             .1
-            .add(r.status, r.value);
-        let quarter = r.date.map(quarter_label).unwrap_or_else(|| "-".into());
-        self.quarters.entry(quarter).or_default().add(r.status, r.value);
+            .add(standing.status, facts.value);
+        self.quarters
+            .entry(facts.quarter.clone())
+            .or_default()
+            .add(standing.status, facts.value);
     }
 
     /// Count a finding decided after its record was counted.
@@ -208,25 +211,84 @@ impl Summary {
     }
 }
 
+/// What the summary needs of a record besides its findings.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub value: Option<Money>,
+    pub warnings: bool,
+    pub buyer_key: String,
+    pub buyer_name: String,
+    pub quarter: String,
+}
+
+impl Facts {
+    pub fn of(r: &Evaluated) -> Facts {
+        Facts {
+            value: r.value,
+            warnings: !r.warnings.is_empty(),
+            buyer_key: r
+                .buyer_id
+                .clone()
+                .or_else(|| r.buyer_name.clone())
+                .unwrap_or_else(|| "-".into()),
+            buyer_name: r
+                .buyer_name
+                .clone()
+                .or_else(|| r.buyer_id.clone())
+                .unwrap_or_else(|| "-".into()),
+            quarter: r.date.map(quarter_label).unwrap_or_else(|| "-".into()),
+        }
+    }
+}
+
+/// A record's status overall (from `must` rules) and per strategy area (from
+/// every rule of the area; `None` where no rule of the area applied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standing {
+    pub status: Status,
+    pub areas: Vec<Option<Status>>,
+}
+
+impl Standing {
+    pub fn of(plan: &Plan, findings: &[Finding]) -> Standing {
+        let mut s = Standing {
+            status: Status::Compliant,
+            areas: vec![None; plan.areas.len()],
+        };
+        for f in findings {
+            s.add(plan, f);
+        }
+        s
+    }
+
+    /// Take one more finding into account.
+    pub fn add(&mut self, plan: &Plan, f: &Finding) {
+        let rule = &plan.rules[f.rule as usize];
+        let worse = |current: Status, outcome: Outcome| match (current, outcome) {
+            (_, Outcome::Fail) => Status::NonCompliant,
+            (Status::Compliant, Outcome::Unknown) => Status::Incomplete,
+            (c, _) => c,
+        };
+        if rule.severity == Severity::Must {
+            self.status = worse(self.status, f.outcome);
+        }
+        if f.outcome != Outcome::NotApplicable
+            && let Some(area) = self.areas.get_mut(rule.area as usize)
+        {
+            *area = Some(worse(area.unwrap_or(Status::Compliant), f.outcome));
+        }
+    }
+}
+
 /// The record's adherence within one strategy area, counting every rule of
 /// the area, `must` and `should` alike (a strategy's measures are mostly
 /// "should"); `None` if no rule of the area applied to it.
 pub fn area_status(plan: &Plan, r: &Evaluated, area: u16) -> Option<Status> {
-    let mut concerned = false;
-    let mut status = Status::Compliant;
-    for f in &r.findings {
-        let rule = &plan.rules[f.rule as usize];
-        if rule.area != area || f.outcome == Outcome::NotApplicable {
-            continue;
-        }
-        concerned = true;
-        match f.outcome {
-            Outcome::Fail => status = Status::NonCompliant,
-            Outcome::Unknown if status == Status::Compliant => status = Status::Incomplete,
-            _ => {}
-        }
-    }
-    concerned.then_some(status)
+    Standing::of(plan, &r.findings)
+        .areas
+        .get(area as usize)
+        .copied()
+        .flatten()
 }
 
 /// Words for the fixed labels of reports.

@@ -740,40 +740,51 @@ fn join_or(items: &[String]) -> String {
 /// Words for the grammar rules pest expected, and the keywords among them
 /// (for did-you-mean hints).
 fn describe_expected(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
-    let mut words: Vec<String> = Vec::new();
-    let mut keywords = Vec::new();
-    let mut push = |w: String| {
-        if !words.contains(&w) {
-            words.push(w);
+    let mut keywords: Vec<String> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    let push = |list: &mut Vec<String>, w: String| {
+        if !list.contains(&w) {
+            list.push(w);
         }
     };
+    // In a block, `in` starts `in force`.
+    let in_block = rules
+        .iter()
+        .any(|r| matches!(r, Rule::kw_title | Rule::kw_severity | Rule::kw_version));
     for &r in rules {
         let name = format!("{r:?}");
         if let Some(kw) = name.strip_prefix("kw_") {
-            keywords.push(kw.to_string());
-            push(format!("`{kw}`"));
-            continue;
-        }
-        if name.starts_with("op_") {
-            push("an operator such as `and`, `or`, `==` or `>=`".to_string());
+            let shown = if kw == "in" && in_block { "in force" } else { kw };
+            push(&mut keywords, format!("`{shown}`"));
             continue;
         }
         let w = match r {
+            Rule::op_not
+            | Rule::op_neg
+            | Rule::op_exists
+            | Rule::quantifier
+            | Rule::expr
+            | Rule::paren
+            | Rule::if_expr
+            | Rule::comprehension
+            | Rule::call
+            | Rule::list
+            | Rule::path
+            | Rule::ident
+            | Rule::date
+            | Rule::money
+            | Rule::bad_decimal
+            | Rule::percent
+            | Rule::duration
+            | Rule::number
+            | Rule::string
+            | Rule::boolean => "a value, a field or an expression",
+            _ if name.starts_with("op_") => "an operator such as `and`, `or`, `==` or `>=`",
             Rule::EOI => "the end of the file",
-            Rule::expr | Rule::paren | Rule::if_expr | Rule::comprehension | Rule::call | Rule::list | Rule::path => {
-                "a value, field or expression"
-            }
-            Rule::date => "a date such as `2024-01-01`",
-            Rule::money | Rule::bad_decimal => "an amount such as `1 300 000 NOK`",
-            Rule::percent => "a percentage such as `30 %`",
-            Rule::duration => "a duration such as `12 months`",
-            Rule::number | Rule::amount | Rule::int => "a number",
-            Rule::string => "a text in double quotes",
-            Rule::boolean => "`true` or `false`",
-            Rule::ident => "a name",
+            Rule::amount | Rule::int => "a number",
             Rule::policy_id => "a policy id such as `no.foa`",
             Rule::rule_id => "a rule id in capitals, such as `FOA-5-3-NOTICE`",
-            Rule::translation | Rule::lang => "a language code, `nb` or `en`, followed by a text",
+            Rule::translation | Rule::lang => "a language code (`nb` or `en`) and a text",
             Rule::severity_level => "`must` or `should`",
             Rule::message_kind => "`pass`, `fail` or `unknown`",
             Rule::calendar_unit => "`year`, `quarter` or `month`",
@@ -787,13 +798,20 @@ fn describe_expected(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
             Rule::flag_when => "`flag when …`",
             Rule::param_doc => "`{ title … }`",
             _ => {
-                push(format!("`{}`", name.replace('_', " ")));
+                push(&mut others, format!("`{}`", name.replace('_', " ")));
                 continue;
             }
         };
-        push(w.to_string());
+        push(&mut others, w.to_string());
     }
-    (words, keywords)
+    // `if` and bare numbers start expressions too: say "expression" once.
+    if others.iter().any(|o| o.starts_with("a value")) {
+        keywords.retain(|k| k != "`if`");
+        others.retain(|o| o != "a number");
+    }
+    let plain: Vec<String> = keywords.iter().map(|k| k.trim_matches('`').to_string()).collect();
+    keywords.extend(others);
+    (keywords, plain)
 }
 
 #[cfg(test)]
