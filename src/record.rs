@@ -38,6 +38,7 @@ pub struct Record {
     pub labour: Labour,
     pub rationale: Option<String>,
     pub exemptions: Option<Vec<Exemption>>,
+    pub notice_id: Option<String>,
     /// Problems found while reading the record: the field concerned is left
     /// missing and the record is still evaluated.
     pub warnings: Vec<DataWarning>,
@@ -161,6 +162,7 @@ impl Record {
             Scalar::Apprentices => flag(self.labour.apprentices),
             Scalar::WagesViaBank => flag(self.labour.wages_via_bank),
             Scalar::Rationale => text(&self.rationale),
+            Scalar::NoticeId => text(&self.notice_id),
         }
     }
 
@@ -265,6 +267,283 @@ impl<'a> ItemRef<'a> {
                 v.fuel.map(|f| Domain::Fuel.value(f)).unwrap_or("-")
             ),
             ItemRef::Exemption(e) => or_dash(&e.rule),
+        }
+    }
+}
+
+/// The record in the canonical JSON format (`docs/records.md`): what
+/// `anskaff import` writes, and what the canonical reader reads back.
+pub mod canonical_json {
+    use super::*;
+    use serde::Serialize;
+
+    fn none<T>(v: &Option<T>) -> bool {
+        v.is_none()
+    }
+
+    #[derive(Serialize)]
+    struct MoneyJ {
+        amount: String,
+        currency: String,
+    }
+
+    fn money(m: &Option<Money>) -> Option<MoneyJ> {
+        m.map(|m| MoneyJ { amount: m.amount.normalize().to_string(), currency: m.currency.to_string() })
+    }
+
+    fn code(domain: Domain, c: Option<u8>) -> Option<&'static str> {
+        c.map(|c| domain.value(c))
+    }
+
+    fn dec(d: &Option<Decimal>) -> Option<serde_json::Number> {
+        d.and_then(|d| d.normalize().to_string().parse::<serde_json::Number>().ok())
+    }
+
+    #[derive(Serialize)]
+    struct BuyerJ<'a> {
+        #[serde(skip_serializing_if = "none")]
+        id: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        name: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        kind: Option<&'static str>,
+        #[serde(skip_serializing_if = "none")]
+        unit: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    struct PartyJ<'a> {
+        #[serde(skip_serializing_if = "none")]
+        id: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        name: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    struct LotJ<'a> {
+        #[serde(skip_serializing_if = "none")]
+        id: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        title: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        estimated_value: Option<MoneyJ>,
+    }
+
+    #[derive(Serialize)]
+    struct CriterionJ<'a> {
+        #[serde(skip_serializing_if = "none")]
+        name: Option<&'a str>,
+        #[serde(rename = "type", skip_serializing_if = "none")]
+        kind: Option<&'static str>,
+        #[serde(skip_serializing_if = "none")]
+        weight: Option<serde_json::Number>,
+    }
+
+    #[derive(Serialize)]
+    struct VehicleJ<'a> {
+        #[serde(skip_serializing_if = "none")]
+        class: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        count: Option<serde_json::Number>,
+        #[serde(skip_serializing_if = "none")]
+        fuel: Option<&'static str>,
+    }
+
+    #[derive(Serialize)]
+    struct ExemptionJ<'a> {
+        #[serde(skip_serializing_if = "none")]
+        rule: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        reason: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        approved_by: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        expires: Option<String>,
+    }
+
+    #[derive(Serialize)]
+    struct EnvJ<'a> {
+        #[serde(skip_serializing_if = "none")]
+        spec_requirements: Option<bool>,
+        #[serde(skip_serializing_if = "none")]
+        justification: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        exemption: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    struct FlagJ {
+        #[serde(skip_serializing_if = "none")]
+        fossil_free_site: Option<bool>,
+    }
+
+    #[derive(Serialize)]
+    struct EcomJ {
+        #[serde(skip_serializing_if = "none")]
+        ordering: Option<bool>,
+        #[serde(skip_serializing_if = "none")]
+        einvoice: Option<bool>,
+    }
+
+    #[derive(Serialize)]
+    struct LccJ {
+        #[serde(skip_serializing_if = "none")]
+        assessed: Option<bool>,
+    }
+
+    #[derive(Serialize)]
+    struct LabourJ {
+        #[serde(skip_serializing_if = "none")]
+        max_subcontractor_levels: Option<serde_json::Number>,
+        #[serde(skip_serializing_if = "none")]
+        apprentices: Option<bool>,
+        #[serde(skip_serializing_if = "none")]
+        wages_via_bank: Option<bool>,
+    }
+
+    #[derive(Serialize)]
+    struct RecordJ<'a> {
+        #[serde(skip_serializing_if = "none")]
+        id: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        notice_id: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        stage: Option<&'static str>,
+        #[serde(skip_serializing_if = "none")]
+        title: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        buyer: Option<BuyerJ<'a>>,
+        #[serde(skip_serializing_if = "none")]
+        date: Option<String>,
+        #[serde(skip_serializing_if = "none")]
+        category: Option<&'static str>,
+        #[serde(skip_serializing_if = "none")]
+        cpv: Option<&'a [String]>,
+        #[serde(skip_serializing_if = "none")]
+        procedure: Option<&'static str>,
+        #[serde(skip_serializing_if = "none")]
+        estimated_value: Option<MoneyJ>,
+        #[serde(skip_serializing_if = "none")]
+        awarded_value: Option<MoneyJ>,
+        #[serde(skip_serializing_if = "none")]
+        framework: Option<bool>,
+        #[serde(skip_serializing_if = "none")]
+        duration_months: Option<serde_json::Number>,
+        #[serde(skip_serializing_if = "none")]
+        supplier: Option<PartyJ<'a>>,
+        #[serde(skip_serializing_if = "none")]
+        lots: Option<Vec<LotJ<'a>>>,
+        #[serde(skip_serializing_if = "none")]
+        lots_justification: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        award_criteria: Option<Vec<CriterionJ<'a>>>,
+        #[serde(skip_serializing_if = "none")]
+        environment: Option<EnvJ<'a>>,
+        #[serde(skip_serializing_if = "none")]
+        vehicles: Option<Vec<VehicleJ<'a>>>,
+        #[serde(skip_serializing_if = "none")]
+        construction: Option<FlagJ>,
+        #[serde(skip_serializing_if = "none")]
+        ecommerce: Option<EcomJ>,
+        #[serde(skip_serializing_if = "none")]
+        lcc: Option<LccJ>,
+        #[serde(skip_serializing_if = "none")]
+        labour: Option<LabourJ>,
+        #[serde(skip_serializing_if = "none")]
+        rationale: Option<&'a str>,
+        #[serde(skip_serializing_if = "none")]
+        exemptions: Option<Vec<ExemptionJ<'a>>>,
+    }
+
+    /// The record as canonical JSON (one line, fields in the documented
+    /// order; missing fields are left out).
+    pub fn to_json(r: &Record) -> String {
+        let b = &r.buyer;
+        let buyer = (b.id.is_some() || b.name.is_some() || b.kind.is_some() || b.unit.is_some()).then(|| BuyerJ {
+            id: b.id.as_deref(),
+            name: b.name.as_deref(),
+            kind: code(Domain::BuyerKind, b.kind),
+            unit: b.unit.as_deref(),
+        });
+        let s = &r.supplier;
+        let supplier = (s.id.is_some() || s.name.is_some()).then(|| PartyJ { id: s.id.as_deref(), name: s.name.as_deref() });
+        let e = &r.environment;
+        let environment = (e.spec_requirements.is_some() || e.justification.is_some() || e.exemption.is_some()).then(|| EnvJ {
+            spec_requirements: e.spec_requirements,
+            justification: e.justification.as_deref(),
+            exemption: e.exemption.as_deref(),
+        });
+        let l = &r.labour;
+        let labour = (l.max_subcontractor_levels.is_some() || l.apprentices.is_some() || l.wages_via_bank.is_some()).then(|| LabourJ {
+            max_subcontractor_levels: dec(&l.max_subcontractor_levels),
+            apprentices: l.apprentices,
+            wages_via_bank: l.wages_via_bank,
+        });
+        let json = RecordJ {
+            id: r.id.as_deref(),
+            notice_id: r.notice_id.as_deref(),
+            stage: code(Domain::Stage, r.stage),
+            title: r.title.as_deref(),
+            buyer,
+            date: r.date.map(|d| d.to_string()),
+            category: code(Domain::Category, r.category),
+            cpv: r.cpv.as_deref(),
+            procedure: code(Domain::Procedure, r.procedure),
+            estimated_value: money(&r.estimated_value),
+            awarded_value: money(&r.awarded_value),
+            framework: r.framework,
+            duration_months: dec(&r.duration_months),
+            supplier,
+            lots: r.lots.as_ref().map(|lots| {
+                lots.iter()
+                    .map(|l| LotJ { id: l.id.as_deref(), title: l.title.as_deref(), estimated_value: money(&l.estimated_value) })
+                    .collect()
+            }),
+            lots_justification: r.lots_justification.as_deref(),
+            award_criteria: r.award_criteria.as_ref().map(|cs| {
+                cs.iter()
+                    .map(|c| CriterionJ { name: c.name.as_deref(), kind: code(Domain::CriterionType, c.kind), weight: dec(&c.weight) })
+                    .collect()
+            }),
+            environment,
+            vehicles: r.vehicles.as_ref().map(|vs| {
+                vs.iter()
+                    .map(|v| VehicleJ { class: v.class.as_deref(), count: dec(&v.count), fuel: code(Domain::Fuel, v.fuel) })
+                    .collect()
+            }),
+            construction: r.fossil_free_site.map(|f| FlagJ { fossil_free_site: Some(f) }),
+            ecommerce: (r.ecommerce_ordering.is_some() || r.ecommerce_einvoice.is_some())
+                .then_some(EcomJ { ordering: r.ecommerce_ordering, einvoice: r.ecommerce_einvoice }),
+            lcc: r.lcc_assessed.map(|a| LccJ { assessed: Some(a) }),
+            labour,
+            rationale: r.rationale.as_deref(),
+            exemptions: r.exemptions.as_ref().map(|es| {
+                es.iter()
+                    .map(|e| ExemptionJ {
+                        rule: e.rule.as_deref(),
+                        reason: e.reason.as_deref(),
+                        approved_by: e.approved_by.as_deref(),
+                        expires: e.expires.map(|d| d.to_string()),
+                    })
+                    .collect()
+            }),
+        };
+        serde_json::to_string(&json).unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn canonical_json_round_trips_the_examples() {
+            let text = std::fs::read_to_string("examples/tenders.jsonl").expect("examples");
+            for line in text.lines() {
+                let first = crate::input::canonical::parse_record(line.as_bytes()).expect("parses");
+                if !first.warnings.is_empty() {
+                    continue;
+                }
+                let again = crate::input::canonical::parse_record(super::to_json(&first).as_bytes()).expect("parses");
+                assert_eq!(first, again, "{line}");
+            }
         }
     }
 }

@@ -151,6 +151,7 @@ pub enum Scalar {
     Apprentices,
     WagesViaBank,
     Rationale,
+    NoticeId,
 }
 
 /// A list-valued field of the record.
@@ -250,6 +251,7 @@ fields! {
     "labour.apprentices": T::Bool, S(Scalar::Apprentices), "the contract requires apprentices";
     "labour.wages_via_bank": T::Bool, S(Scalar::WagesViaBank), "wages are paid through a bank";
     "rationale": T::Text, S(Scalar::Rationale), "legal basis for a direct award or award without notice";
+    "notice_id": T::Text, S(Scalar::NoticeId), "id of the published notice the record comes from (Doffin, TED, OCDS ocid)";
     "exemptions": T::Items(ItemKind::Exemption), L(ListField::Exemptions), "approved exemptions from rules";
     "exemptions[].rule": T::Text, I(ItemKind::Exemption, ItemField::ExemptionRule), "id of the rule waived";
     "exemptions[].reason": T::Text, I(ItemKind::Exemption, ItemField::ExemptionReason), "why";
@@ -298,7 +300,7 @@ pub fn path_of(index: FieldIndex) -> &'static str {
 pub struct FieldSet(u64);
 
 const _: () = assert!(FIELDS_LEN <= 64, "FieldSet holds 64 fields");
-const FIELDS_LEN: usize = 46;
+const FIELDS_LEN: usize = 47;
 
 impl FieldSet {
     pub fn insert(&mut self, index: FieldIndex) {

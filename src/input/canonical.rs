@@ -768,6 +768,7 @@ impl<'de> Fields<'de> for RecordTarget<'_> {
                 at,
             })?,
             "rationale" => r.rationale = Leaf::read(map)?.text(w, at),
+            "notice_id" => r.notice_id = Leaf::read(map)?.text(w, at),
             "exemptions" => {
                 r.exemptions = map.next_value_seed(ItemListSeed {
                     warnings: w,

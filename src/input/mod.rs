@@ -6,6 +6,9 @@
 //! step, runs on all cores.
 
 pub mod canonical;
+pub mod eforms;
+pub mod ocds;
+pub mod table;
 
 use crate::finding::Source;
 use crate::record::Record;
