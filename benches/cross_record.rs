@@ -38,7 +38,7 @@ fn purchases(rule: u16, records: u64, groups: u64) -> Collector {
                 KeyPart::Text(format!("buyer-{}", group / 20).into()),
                 KeyPart::Text(format!("{:03}", group % 20).into()),
             ],
-            values: vec![Owned::Money(value)],
+            values: vec![Some(Owned::Money(value))],
             exemptions: Vec::new(),
             value: Some(value),
         });

@@ -618,7 +618,7 @@ impl<'a> Checker<'a> {
                 self.push(
                     Diagnostic::error("expected a constant value")
                         .at(fid, e.span, "not a constant")
-                        .help("a parameter's value is a literal such as `1 300 000 NOK`, `30 %`, `2024-01-01` or a list `[\"a\", \"b\"]`"),
+                        .help("parameter values and lists hold constants such as `1 300 000 NOK`, `30 %`, `2024-01-01` or `\"open\"`; to test the elements of a list field, write `any(x in list: …)`"),
                 );
                 None
             }
@@ -628,6 +628,15 @@ impl<'a> Checker<'a> {
     fn literal_const(&mut self, fid: FileId, l: &Literal, span: Span) -> Option<Const> {
         Some(match l {
             Literal::Money { amount, currency, .. } => match Currency::parse(currency) {
+                Some(c) if !c.is_iso() => {
+                    let help = c.closest_iso().map(|h| format!("did you mean `{h}`?"));
+                    self.push(
+                        Diagnostic::error(format!("`{currency}` is not an ISO 4217 currency code"))
+                            .at(fid, span, "unknown currency")
+                            .with_help(help),
+                    );
+                    return None;
+                }
                 Some(c) => Const::Money(Money::new(*amount, c)),
                 None => {
                     self.push(Diagnostic::error(format!("`{currency}` is not a currency code")).at(fid, span, "here"));
@@ -710,7 +719,13 @@ impl<'a> Checker<'a> {
             let expr = match crate::syntax::parse_value(&text, *fid) {
                 Ok(e) => e,
                 Err(d) => {
-                    self.push(d);
+                    let word = text.trim();
+                    let bare = !word.is_empty() && word.chars().all(|c| c.is_alphanumeric() || c == '_');
+                    self.push(if bare {
+                        d.help(format!("texts are written in double quotes: --set {name}='\"{word}\"'"))
+                    } else {
+                        d
+                    });
                     continue;
                 }
             };
@@ -1029,12 +1044,14 @@ impl<'a> Checker<'a> {
         self.context = Context::Record;
         let flag = flag?;
         // The window's aggregates are completed by the message templates,
-        // compiled next; `finish_window` copies them into the plan.
+        // compiled next, and then copied into the plan.
+        let flag_values = self.window.as_ref().map_or(0, |w| w.member_values.len());
         Some(CrossPlan {
             filter,
             keys,
             window,
             member_values: Vec::new(),
+            flag_values,
             aggregates: Vec::new(),
             flag,
         })
@@ -1061,7 +1078,14 @@ impl<'a> Checker<'a> {
 
     fn pieces(&mut self, file: usize, s: &Spanned<String>, cross: bool) -> Option<Vec<Piece>> {
         let text = &s.node;
-        let base = s.span.start + 1;
+        // Where each byte of the text was written, escapes counted.
+        let raw = self
+            .sources
+            .text(self.fid(file))
+            .get(s.span.start..s.span.end)
+            .unwrap_or("");
+        let offsets = source_offsets(raw);
+        let source_at = |p: usize| s.span.start + offsets.get(p).copied().unwrap_or(p + 1);
         let mut pieces = Vec::new();
         let mut literal = String::new();
         let mut rest = text.as_str();
@@ -1078,7 +1102,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if ch == b'}' {
-                let at = base + offset + pos;
+                let at = source_at(offset + pos);
                 let d = self
                     .error(file, Span::new(at, at + 1), "unmatched `}` in message", "here")
                     .help("write `}}` for a literal brace");
@@ -1086,7 +1110,7 @@ impl<'a> Checker<'a> {
                 return None;
             }
             let Some(end) = after.find('}') else {
-                let at = base + offset + pos;
+                let at = source_at(offset + pos);
                 let d = self
                     .error(file, Span::new(at, at + 1), "unclosed `{` in message", "opened here")
                     .help("close the placeholder with `}`, or write `{{` for a literal brace");
@@ -1097,7 +1121,7 @@ impl<'a> Checker<'a> {
                 pieces.push(Piece::Text(std::mem::take(&mut literal)));
             }
             let inner = &after[..end];
-            let inner_start = base + offset + pos + 1;
+            let inner_start = source_at(offset + pos + 1);
             if cross && inner.trim() == "members" {
                 pieces.push(Piece::Members);
             } else {
@@ -1412,14 +1436,13 @@ impl<'a> Checker<'a> {
             UnaryOp::IsMissing => Some((self.add(Node::Test(TestOp::Missing, n), file, span), Type::Bool)),
             UnaryOp::IsEmpty | UnaryOp::IsNotEmpty => {
                 if !(ty == Type::Text || ty.element().is_some()) {
+                    let what = match &ty {
+                        Type::Code(d) => format!("a {} is one of a fixed set of values and cannot be empty", d.name()),
+                        other => format!("only texts and lists can be empty; this is {}", other.describe()),
+                    };
                     let d = self
-                        .error(
-                            file,
-                            inner.span,
-                            format!("only texts and lists can be empty; this is {}", ty.describe()),
-                            "here",
-                        )
-                        .help("to test that a value is given, write `is present`");
+                        .error(file, inner.span, what, "here")
+                        .help("to test that a value is given, write `is present` (or `is missing`)");
                     self.push(d);
                     return None;
                 }
@@ -1485,7 +1508,26 @@ impl<'a> Checker<'a> {
             }
             BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 let ordering = !matches!(op, BinaryOp::Eq | BinaryOp::Ne);
-                if !ta.compatible(&tb) || (ordering && !ta.is_ordered()) {
+                if ta.element().is_some() || tb.element().is_some() {
+                    let d = self
+                        .error(file, span, format!("`{}` compares single values, not lists", op.as_str()), "a list here")
+                        .help("to test a list's elements, write e.g. `any(c in cpv: c == \"…\")`, `x in list` or `list starts with \"…\"`");
+                    self.push(d);
+                    return None;
+                }
+                if ta.compatible(&tb) && ordering && !ta.is_ordered() {
+                    let d = self
+                        .error(
+                            file,
+                            span,
+                            format!("{} cannot be ordered with `{}`", plural(&ta), op.as_str()),
+                            "here",
+                        )
+                        .help("compare them with `==`, `!=`, `in` or `starts with`");
+                    self.push(d);
+                    return None;
+                }
+                if !ta.compatible(&tb) {
                     return mismatch(self, "compare");
                 }
                 if !self.same_currency(file, &ta, &tb, span) {
@@ -1618,7 +1660,18 @@ impl<'a> Checker<'a> {
             return Some(this);
         }
         let (fid, span) = self.spans[this as usize];
-        let node = self.nodes[this as usize].clone();
+        let use_site = this;
+        let mut node = self.nodes[this as usize].clone();
+        let mut this = this;
+        // A `let` naming a constant list is checked (and converted) where it
+        // is defined: every use compares it with the same field.
+        while let Node::Let(l) = node {
+            let Some(target) = self.lets.get(l as usize).and_then(|slot| slot.node) else {
+                break;
+            };
+            this = target;
+            node = self.nodes[target as usize].clone();
+        }
         let check = |c: &mut Self, text: &str| -> Option<u8> {
             match domain.code(text) {
                 Some(code) => Some(code),
@@ -1638,7 +1691,7 @@ impl<'a> Checker<'a> {
             Node::Const(Const::Text(t)) => {
                 let code = check(self, &t)?;
                 self.nodes[this as usize] = Node::Const(Const::Code(domain, code));
-                Some(this)
+                Some(use_site)
             }
             Node::Const(Const::List(items)) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -1649,7 +1702,7 @@ impl<'a> Checker<'a> {
                     }
                 }
                 self.nodes[this as usize] = Node::Const(Const::List(out));
-                Some(this)
+                Some(use_site)
             }
             Node::Param(p) => {
                 // Parameters keep their texts (they are shown as written) but
@@ -1685,9 +1738,9 @@ impl<'a> Checker<'a> {
                         return None;
                     }
                 }
-                Some(this)
+                Some(use_site)
             }
-            _ => Some(this),
+            _ => Some(use_site),
         }
     }
 
@@ -1720,7 +1773,21 @@ impl<'a> Checker<'a> {
             filter,
             body,
         };
-        Some((self.add(node, file, span), ty))
+        let node = self.add(node, file, span);
+        Some((
+            self.typed_sum(c.quantifier == Quantifier::Sum, node, &ty, file, span),
+            ty,
+        ))
+    }
+
+    /// The sum of no percentages is `0 %`, not a bare zero: add `0 %` to a
+    /// sum of percentages so that it is shown and compared as one.
+    fn typed_sum(&mut self, is_sum: bool, node: NodeId, ty: &Type, file: usize, span: Span) -> NodeId {
+        if !is_sum || *ty != Type::Percent {
+            return node;
+        }
+        let zero = self.add(Node::Const(Const::Pct(rust_decimal::Decimal::ZERO)), file, span);
+        self.add(Node::Arith(ArithOp::Add, node, zero), file, span)
     }
 
     fn comprehension_body(
@@ -1879,7 +1946,8 @@ impl<'a> Checker<'a> {
             return None;
         };
         let nodes: Box<[NodeId]> = typed.iter().map(|(n, _)| *n).collect();
-        Some((self.add(Node::Call(builtin, nodes), file, span), ty))
+        let node = self.add(Node::Call(builtin, nodes), file, span);
+        Some((self.typed_sum(builtin == Builtin::Sum, node, &ty, file, span), ty))
     }
 
     fn aggregate(&mut self, file: usize, name: &Spanned<String>, args: &[Expr], span: Span) -> Typed {
@@ -2026,6 +2094,25 @@ fn duration(n: u32, unit: ast::DurationUnit) -> Duration {
         ast::DurationUnit::Quarter => Duration::Months(n.saturating_mul(3)),
         ast::DurationUnit::Year => Duration::Months(n.saturating_mul(12)),
     }
+}
+
+/// For each byte of a text literal's value, its offset in the literal as
+/// written (`raw`, quotes included): escapes make the two differ.
+fn source_offsets(raw: &str) -> Vec<usize> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut chars = raw.char_indices().skip(1).peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '"' && chars.peek().is_none() {
+            break;
+        }
+        if c == '\\' {
+            chars.next();
+            out.push(i);
+            continue;
+        }
+        out.extend(std::iter::repeat_n(i, c.len_utf8()));
+    }
+    out
 }
 
 /// Move every span in `e` by `by` bytes.

@@ -135,7 +135,9 @@ pub struct Member {
     pub id: Box<str>,
     pub date: NaiveDate,
     pub key: Vec<KeyPart>,
-    pub values: Vec<Owned>,
+    /// The values of the plan's member expressions; `None` only for values
+    /// that messages show and the condition does not need.
+    pub values: Vec<Option<Owned>>,
     /// The record's exemptions from this rule.
     pub exemptions: Vec<Exemption>,
     /// The record's value, for the summary.
@@ -155,7 +157,7 @@ struct Stored {
     id: Box<str>,
     date: NaiveDate,
     group: u32,
-    values: Box<[Owned]>,
+    values: Box<[Option<Owned>]>,
     exemptions: Box<[Exemption]>,
 }
 
@@ -229,9 +231,18 @@ impl Collector {
     }
 }
 
-/// A window: where it ends, what it decided, and its aggregates when a
-/// message may need them.
-type WindowResult = (usize, Verdict, Option<Vec<Option<Owned>>>);
+/// A decided window.
+struct Window {
+    /// One past its last member.
+    end: usize,
+    verdict: Verdict,
+    /// Its aggregates, kept when a message may need them.
+    values: Option<Vec<Option<Owned>>>,
+    /// The date of its last member: the date its thresholds are taken at.
+    date: NaiveDate,
+    /// Why it could not be decided, when it could not.
+    problems: Vec<String>,
+}
 
 struct Ctx<'p> {
     /// One evaluation state for every window, to spare an allocation each.
@@ -259,7 +270,7 @@ impl<'p> Ctx<'p> {
         // Amounts in one group must share a currency: the most common one
         // is summed, members in another currency are reported, not summed.
         let currency_of = |m: &Stored| {
-            m.values.iter().find_map(|v| match v {
+            m.values.iter().flatten().find_map(|v| match v {
                 Owned::Money(money) => Some(money.currency),
                 _ => None,
             })
@@ -273,11 +284,17 @@ impl<'p> Ctx<'p> {
                 }
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // The most common currency; on a tie NOK, then the first code.
+        counts.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then((b.0 == Currency::NOK).cmp(&(a.0 == Currency::NOK)))
+                .then(a.0.cmp(&b.0))
+        });
         let main = counts.first().map(|(c, _)| *c);
         let mixed = |m: &Stored| {
             m.values
                 .iter()
+                .flatten()
                 .any(|v| matches!(v, Owned::Money(x) if Some(x.currency) != main))
         };
         let members: Vec<&Stored> = if counts.len() > 1 {
@@ -327,9 +344,17 @@ impl<'p> Ctx<'p> {
                 agg.push(j);
             }
             let values = agg.values();
-            let verdict = self.verdict(&values, members[end - 1].date);
+            let date = members[end - 1].date;
+            let (verdict, problems) = self.verdict(&values, date);
+            let window = Window {
+                end,
+                verdict,
+                values: Some(values),
+                date,
+                problems,
+            };
             for j in start..end {
-                out.push(self.decide(members, j, verdict, (start, end), &values));
+                out.push(self.decide(members, j, start, &window));
             }
             start = end;
         }
@@ -341,7 +366,7 @@ impl<'p> Ctx<'p> {
         let n = members.len();
         let mut agg = Aggregates::new(&self.cross.aggregates, members);
         let mut end = 0;
-        let mut windows: Vec<WindowResult> = Vec::with_capacity(n);
+        let mut windows: Vec<Window> = Vec::with_capacity(n);
         let keep_all = self.messages && !self.rule.pass.is_empty();
         for start in 0..n {
             let limit = duration.after(members[start].date);
@@ -350,9 +375,16 @@ impl<'p> Ctx<'p> {
                 end += 1;
             }
             let values = agg.values();
-            let verdict = self.verdict(&values, members[end - 1].date);
+            let date = members[end - 1].date;
+            let (verdict, problems) = self.verdict(&values, date);
             let keep = self.messages && (verdict != Verdict::Clear || keep_all);
-            windows.push((end, verdict, keep.then_some(values)));
+            windows.push(Window {
+                end,
+                verdict,
+                values: keep.then_some(values),
+                date,
+                problems,
+            });
             agg.pop(start);
         }
         // Each member takes the latest flagged (else unknown) window that
@@ -360,21 +392,15 @@ impl<'p> Ctx<'p> {
         // with their starts, so the latest such start is the one to test.
         let mut last_flagged: Option<usize> = None;
         let mut last_unknown: Option<usize> = None;
-        let none = Vec::new();
         for j in 0..n {
-            match windows[j].1 {
+            match windows[j].verdict {
                 Verdict::Flagged => last_flagged = Some(j),
                 Verdict::Unknown => last_unknown = Some(j),
                 Verdict::Clear => {}
             }
-            let holds = |s: Option<usize>| s.filter(|&s| windows[s].0 > j);
-            let (start, verdict) = match (holds(last_flagged), holds(last_unknown)) {
-                (Some(s), _) => (s, Verdict::Flagged),
-                (None, Some(s)) => (s, Verdict::Unknown),
-                (None, None) => (j, Verdict::Clear),
-            };
-            let values = windows[start].2.as_ref().unwrap_or(&none);
-            out.push(self.decide(members, j, verdict, (start, windows[start].0), values));
+            let holds = |s: Option<usize>| s.filter(|&s| windows[s].end > j);
+            let start = holds(last_flagged).or_else(|| holds(last_unknown)).unwrap_or(j);
+            out.push(self.decide(members, j, start, &windows[start]));
         }
     }
 
@@ -382,6 +408,7 @@ impl<'p> Ctx<'p> {
     fn load(&self, values: &[Option<Owned>], date: NaiveDate) -> std::cell::RefMut<'_, Cx<'p>> {
         let mut cx = self.scratch.borrow_mut();
         cx.date = Some(date);
+        cx.start_rule();
         cx.aggregates.clear();
         cx.aggregates.extend(
             values
@@ -391,37 +418,48 @@ impl<'p> Ctx<'p> {
         cx
     }
 
-    fn verdict(&self, values: &[Option<Owned>], date: NaiveDate) -> Verdict {
+    /// Whether the window is flagged; why not, when that cannot be told.
+    fn verdict(&self, values: &[Option<Owned>], date: NaiveDate) -> (Verdict, Vec<String>) {
         let mut cx = self.load(values, date);
         match eval::truth(&mut cx, self.cross.flag) {
-            Some(true) => Verdict::Flagged,
-            Some(false) => Verdict::Clear,
-            None => Verdict::Unknown,
+            Some(true) => (Verdict::Flagged, Vec::new()),
+            Some(false) => (Verdict::Clear, Vec::new()),
+            None => {
+                let plan = cx.plan;
+                (
+                    Verdict::Unknown,
+                    cx.problems.iter().map(|p| p.describe(plan, self.lang)).collect(),
+                )
+            }
         }
     }
 
-    /// The finding for member `j`, described by the window `range`.
-    fn decide(
-        &self,
-        members: &[&Stored],
-        j: usize,
-        verdict: Verdict,
-        range: (usize, usize),
-        values: &[Option<Owned>],
-    ) -> CrossFinding {
+    /// The finding for member `j`, described by `window`, which starts at
+    /// member `start`.
+    fn decide(&self, members: &[&Stored], j: usize, start: usize, window: &Window) -> CrossFinding {
         let me = members[j];
+        let holds = window.end > j && start <= j;
+        let verdict = if holds { window.verdict } else { Verdict::Clear };
         let outcome = match verdict {
             Verdict::Flagged => Outcome::Fail,
             Verdict::Unknown => Outcome::Unknown,
             Verdict::Clear => Outcome::Pass,
         };
         let mut f = Finding::new(self.rid, outcome, String::new());
-        let others = || (range.0..range.1).filter(move |&k| k != j).map(|k| members[k]);
+        if outcome == Outcome::Unknown {
+            f.problems = window.problems.clone();
+        }
+        let others = || (start..window.end).filter(move |&k| k != j).map(|k| members[k]);
         if self.messages {
             if outcome != Outcome::Pass {
                 f.related = others().take(RELATED).map(|m| m.id.to_string()).collect();
             }
-            f.message = self.message(outcome, values, others, range.1 - range.0 - 1, me.date);
+            let none = Vec::new();
+            let values = window.values.as_ref().unwrap_or(&none);
+            f.message = self.message(outcome, values, others, window.end - start - 1, window.date);
+            if outcome == Outcome::Unknown && !window.problems.is_empty() && self.rule.unknown.is_empty() {
+                f.message = format!("{}: {}", f.message, window.problems.join("; "));
+            }
         }
         let finding = apply_exemptions(
             f,
@@ -490,7 +528,7 @@ impl<'p> Ctx<'p> {
         }
         let mut parts: Vec<String> = others
             .take(SHOWN)
-            .map(|m| match m.values.first() {
+            .map(|m| match m.values.first().and_then(Option::as_ref) {
                 Some(v) => format!("{} ({}, {})", m.id, m.date, eval::show(&v.as_val(), self.lang)),
                 None => format!("{} ({})", m.id, m.date),
             })
@@ -580,7 +618,10 @@ impl<'m> Aggregates<'m> {
     }
 
     fn value(&self, plan: usize, member: usize) -> Option<&'m Owned> {
-        self.plans[plan].arg.and_then(|a| self.members[member].values.get(a))
+        self.plans[plan]
+            .arg
+            .and_then(|a| self.members[member].values.get(a))
+            .and_then(Option::as_ref)
     }
 
     fn push(&mut self, j: usize) {
@@ -604,7 +645,7 @@ impl<'m> Aggregates<'m> {
                 State::Extreme { deque, max } => {
                     let Some(v) = v else { continue };
                     while let Some(&back) = deque.back() {
-                        let Some(b) = arg.and_then(|a| members[back].values.get(a)) else {
+                        let Some(b) = arg.and_then(|a| members[back].values.get(a)).and_then(Option::as_ref) else {
                             break;
                         };
                         let ord = v.cmp_value(b);
@@ -685,7 +726,11 @@ impl<'m> Aggregates<'m> {
                 }),
                 State::Extreme { deque, .. } => deque
                     .front()
-                    .and_then(|&k| p.arg.and_then(|a| self.members[k].values.get(a)))
+                    .and_then(|&k| {
+                        p.arg
+                            .and_then(|a| self.members[k].values.get(a))
+                            .and_then(Option::as_ref)
+                    })
                     .cloned(),
                 State::Distinct(counts) => Some(Owned::Num(Decimal::from(counts.len() as u64))),
                 State::Truth { yes, no } => Some(Owned::Bool(match p.kind {

@@ -21,6 +21,16 @@ pub struct Engine<'p> {
     rule_ids: HashSet<&'p str>,
 }
 
+/// Whether a rule is in force for a record.
+#[derive(Debug, Clone, PartialEq)]
+enum Force {
+    In,
+    /// Not in force on the record's date.
+    Out(Finding),
+    /// The record has no date.
+    NoDate,
+}
+
 /// Whether a record is one a policy is for.
 #[derive(Debug, Clone, PartialEq)]
 enum Scope {
@@ -158,28 +168,17 @@ impl<'p> Engine<'p> {
         record.warnings.extend(warnings);
     }
 
-    /// `Some(finding)` when the rule is not in force for this record.
-    fn in_force(&self, rule: &RulePlan, rid: RuleId, date: Option<NaiveDate>) -> Option<Finding> {
+    /// Whether the rule (and its policy) is in force on the record's date.
+    fn in_force(&self, rule: &RulePlan, rid: RuleId, date: Option<NaiveDate>) -> Force {
         let policy = &self.plan.policies[rule.policy as usize].in_force;
         let periods = [policy, &rule.in_force];
         if periods.iter().all(|p| p.is_unbounded()) {
-            return None;
+            return Force::In;
         }
-        let Some(date) = date else {
-            let message = if self.nb() {
-                "Kan ikke avgjøre om regelen gjelder: posten har ingen dato".to_string()
-            } else {
-                "Cannot tell whether the rule is in force: the record has no date".to_string()
-            };
-            let mut f = Finding::new(
-                rid,
-                Outcome::Unknown,
-                if self.messages { message } else { String::new() },
-            );
-            f.missing.push("date");
-            return Some(f);
+        let Some(date) = date else { return Force::NoDate };
+        let Some(outside) = periods.iter().find(|p| !p.contains(date)) else {
+            return Force::In;
         };
-        let outside = periods.iter().find(|p| !p.contains(date))?;
         let message = if !self.messages {
             String::new()
         } else if self.nb() {
@@ -187,7 +186,40 @@ impl<'p> Engine<'p> {
         } else {
             format!("Not in force on {date} (in force {})", outside.display())
         };
-        Some(Finding::new(rid, Outcome::NotApplicable, message))
+        Force::Out(Finding::new(rid, Outcome::NotApplicable, message))
+    }
+
+    /// `unknown` because the record has no date to tell whether the rule is
+    /// in force.
+    fn no_date(&self, rid: RuleId) -> Finding {
+        let message = if !self.messages {
+            String::new()
+        } else if self.nb() {
+            "Kan ikke avgjøre om regelen gjelder: posten har ingen dato".to_string()
+        } else {
+            "Cannot tell whether the rule is in force: the record has no date".to_string()
+        };
+        let mut f = Finding::new(rid, Outcome::Unknown, message);
+        let mut missing = FieldSet::default();
+        missing.insert(eval::DATE_FIELD);
+        f.missing = missing.paths();
+        f
+    }
+
+    /// `not_applicable` because `cond` (as written: `text`) does not hold.
+    fn does_not_apply(&self, rid: RuleId, text: &str, take_part: bool) -> Finding {
+        let message = if !self.messages {
+            String::new()
+        } else {
+            let cond = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            match (self.nb(), take_part) {
+                (true, false) => format!("Gjelder ikke: vilkåret `{cond}` er ikke oppfylt"),
+                (false, false) => format!("Does not apply: `{cond}` does not hold"),
+                (true, true) => format!("Er ikke med i kontrollen: `{cond}` er ikke oppfylt"),
+                (false, true) => format!("Does not take part: `{cond}` does not hold"),
+            }
+        };
+        Finding::new(rid, Outcome::NotApplicable, message)
     }
 
     /// Whether the record is one the policy is for.
@@ -224,7 +256,8 @@ impl<'p> Engine<'p> {
         record: &Record,
         in_scope: bool,
     ) -> Finding {
-        if let Some(f) = self.in_force(rule, rid, record.date) {
+        let force = self.in_force(rule, rid, record.date);
+        if let Force::Out(f) = force {
             return self.exempt(f, rule, record);
         }
         // An unknown scope counts as an unknown applicability condition.
@@ -238,17 +271,10 @@ impl<'p> Engine<'p> {
             (None, false) => None,
         };
         if applies == Some(false) {
-            let message = if !self.messages {
-                String::new()
-            } else {
-                let cond = rule.applies_text.as_deref().unwrap_or("");
-                if self.nb() {
-                    format!("Gjelder ikke: vilkåret `{cond}` er ikke oppfylt")
-                } else {
-                    format!("Does not apply: `{cond}` does not hold")
-                }
-            };
-            return Finding::new(rid, Outcome::NotApplicable, message);
+            return self.does_not_apply(rid, rule.applies_text.as_deref().unwrap_or(""), false);
+        }
+        if force == Force::NoDate {
+            return self.exempt(self.no_date(rid), rule, record);
         }
         let holds = eval::truth(cx, require);
         let outcome = match (holds, applies) {
@@ -358,32 +384,30 @@ impl<'p> Engine<'p> {
         index: u64,
         id: &str,
     ) -> Part {
-        if let Some(f) = self.in_force(rule, rid, record.date) {
+        let force = self.in_force(rule, rid, record.date);
+        if let Force::Out(f) = force {
             return Part::Out(self.exempt(f, rule, record));
         }
-        if let Some(filter) = cross.filter {
-            match eval::truth(cx, filter) {
+        // The rule's `when` and the cross-record `where` both decide whether
+        // a record takes part.
+        let mut unknown = false;
+        let conditions = [
+            (rule.applies, rule.applies_text.as_deref(), false),
+            (cross.filter, cross.filter.map(|f| self.plan.source_text(f)), true),
+        ];
+        for (cond, text, take_part) in conditions {
+            let Some(cond) = cond else { continue };
+            match eval::truth(cx, cond) {
                 Some(true) => {}
-                Some(false) => {
-                    let message = if !self.messages {
-                        String::new()
-                    } else {
-                        let cond = self
-                            .plan
-                            .source_text(filter)
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        if self.nb() {
-                            format!("Er ikke med i kontrollen: `{cond}` er ikke oppfylt")
-                        } else {
-                            format!("Does not take part: `{cond}` does not hold")
-                        }
-                    };
-                    return Part::Out(Finding::new(rid, Outcome::NotApplicable, message));
-                }
-                None => return Part::Out(self.exempt(self.finding(cx, rid, rule, Outcome::Unknown), rule, record)),
+                Some(false) => return Part::Out(self.does_not_apply(rid, text.unwrap_or(""), take_part)),
+                None => unknown = true,
             }
+        }
+        if force == Force::NoDate {
+            return Part::Out(self.exempt(self.no_date(rid), rule, record));
+        }
+        if unknown {
+            return Part::Out(self.exempt(self.finding(cx, rid, rule, Outcome::Unknown), rule, record));
         }
         let mut key = Vec::with_capacity(cross.keys.len());
         let mut values = Vec::with_capacity(cross.member_values.len());
@@ -394,17 +418,20 @@ impl<'p> Engine<'p> {
                 None => complete = false,
             }
         }
-        for &v in &cross.member_values {
-            match Owned::from_val(&eval::eval(cx, v)) {
-                Some(o) => values.push(o),
-                None => complete = false,
+        for (i, &v) in cross.member_values.iter().enumerate() {
+            // Values only a message shows may be missing; the ones the
+            // condition aggregates may not.
+            let needed = i < cross.flag_values;
+            let before = cx.missing;
+            let value = Owned::from_val(&eval::eval(cx, v));
+            if value.is_none() && needed {
+                complete = false;
+            } else if !needed {
+                cx.missing = before;
             }
+            values.push(value);
         }
-        let date = record.date;
-        if date.is_none() {
-            cx.missing.insert(eval::DATE_FIELD);
-        }
-        match (complete, date) {
+        match (complete, record.date) {
             (true, Some(date)) => {
                 let exemptions = record
                     .exemptions
@@ -460,6 +487,14 @@ pub fn apply_exemptions(
     }
     let nb = lang == Lang::Nb;
     for e in exemptions.iter().filter(|e| e.rule.as_deref() == Some(rule_id)) {
+        if e.expiry_unreadable {
+            f.notes.push(if nb {
+                "Unntaket brukes ikke: utløpsdatoen kan ikke leses".into()
+            } else {
+                "The exemption is not applied: its expiry date cannot be read".into()
+            });
+            continue;
+        }
         let valid = match (e.expires, date) {
             (None, _) => true,
             (Some(exp), Some(date)) => exp >= date,

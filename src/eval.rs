@@ -410,6 +410,10 @@ fn arith<'a>(cx: &mut Cx<'a>, op: ArithOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
         (ArithOp::Mul, Val::Num(x), Val::Num(y)) => num(x.checked_mul(*y)).map(Val::Num),
         (ArithOp::Div, Val::Num(x), Val::Num(y)) => num(x.checked_div(*y)).map(Val::Num),
         (ArithOp::Add, Val::Pct(x), Val::Pct(y)) => x.checked_add(*y).map(Val::Pct),
+        // A sum of no elements is a bare zero (see `quantify`).
+        (ArithOp::Add, Val::Num(z), Val::Pct(p)) | (ArithOp::Add, Val::Pct(p), Val::Num(z)) if z.is_zero() => {
+            Some(Val::Pct(*p))
+        }
         (ArithOp::Sub, Val::Pct(x), Val::Pct(y)) => x.checked_sub(*y).map(Val::Pct),
         (ArithOp::Mul, Val::Pct(x), Val::Num(y)) | (ArithOp::Mul, Val::Num(y), Val::Pct(x)) => {
             x.checked_mul(*y).map(Val::Pct)

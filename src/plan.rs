@@ -245,6 +245,10 @@ pub struct CrossPlan {
     pub window: WindowPlan,
     /// Expressions evaluated on each member record and kept for the window.
     pub member_values: Vec<NodeId>,
+    /// The first `flag_values` member values are aggregated by the flag
+    /// condition: a record without them cannot take part. The others only
+    /// feed messages.
+    pub flag_values: usize,
     pub aggregates: Vec<AggregatePlan>,
     pub flag: NodeId,
 }

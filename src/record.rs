@@ -99,6 +99,9 @@ pub struct Exemption {
     pub reason: Option<String>,
     pub approved_by: Option<String>,
     pub expires: Option<NaiveDate>,
+    /// An expiry date was given but could not be read: the exemption cannot
+    /// be shown to be valid.
+    pub expiry_unreadable: bool,
 }
 
 /// A data-quality problem in one field of one record.
@@ -288,7 +291,10 @@ pub mod canonical_json {
     }
 
     fn money(m: &Option<Money>) -> Option<MoneyJ> {
-        m.map(|m| MoneyJ { amount: m.amount.normalize().to_string(), currency: m.currency.to_string() })
+        m.map(|m| MoneyJ {
+            amount: m.amount.normalize().to_string(),
+            currency: m.currency.to_string(),
+        })
     }
 
     fn code(domain: Domain, c: Option<u8>) -> Option<&'static str> {
@@ -466,19 +472,24 @@ pub mod canonical_json {
             unit: b.unit.as_deref(),
         });
         let s = &r.supplier;
-        let supplier = (s.id.is_some() || s.name.is_some()).then(|| PartyJ { id: s.id.as_deref(), name: s.name.as_deref() });
+        let supplier = (s.id.is_some() || s.name.is_some()).then(|| PartyJ {
+            id: s.id.as_deref(),
+            name: s.name.as_deref(),
+        });
         let e = &r.environment;
-        let environment = (e.spec_requirements.is_some() || e.justification.is_some() || e.exemption.is_some()).then(|| EnvJ {
-            spec_requirements: e.spec_requirements,
-            justification: e.justification.as_deref(),
-            exemption: e.exemption.as_deref(),
-        });
+        let environment =
+            (e.spec_requirements.is_some() || e.justification.is_some() || e.exemption.is_some()).then(|| EnvJ {
+                spec_requirements: e.spec_requirements,
+                justification: e.justification.as_deref(),
+                exemption: e.exemption.as_deref(),
+            });
         let l = &r.labour;
-        let labour = (l.max_subcontractor_levels.is_some() || l.apprentices.is_some() || l.wages_via_bank.is_some()).then(|| LabourJ {
-            max_subcontractor_levels: dec(&l.max_subcontractor_levels),
-            apprentices: l.apprentices,
-            wages_via_bank: l.wages_via_bank,
-        });
+        let labour = (l.max_subcontractor_levels.is_some() || l.apprentices.is_some() || l.wages_via_bank.is_some())
+            .then(|| LabourJ {
+                max_subcontractor_levels: dec(&l.max_subcontractor_levels),
+                apprentices: l.apprentices,
+                wages_via_bank: l.wages_via_bank,
+            });
         let json = RecordJ {
             id: r.id.as_deref(),
             notice_id: r.notice_id.as_deref(),
@@ -496,24 +507,40 @@ pub mod canonical_json {
             supplier,
             lots: r.lots.as_ref().map(|lots| {
                 lots.iter()
-                    .map(|l| LotJ { id: l.id.as_deref(), title: l.title.as_deref(), estimated_value: money(&l.estimated_value) })
+                    .map(|l| LotJ {
+                        id: l.id.as_deref(),
+                        title: l.title.as_deref(),
+                        estimated_value: money(&l.estimated_value),
+                    })
                     .collect()
             }),
             lots_justification: r.lots_justification.as_deref(),
             award_criteria: r.award_criteria.as_ref().map(|cs| {
                 cs.iter()
-                    .map(|c| CriterionJ { name: c.name.as_deref(), kind: code(Domain::CriterionType, c.kind), weight: dec(&c.weight) })
+                    .map(|c| CriterionJ {
+                        name: c.name.as_deref(),
+                        kind: code(Domain::CriterionType, c.kind),
+                        weight: dec(&c.weight),
+                    })
                     .collect()
             }),
             environment,
             vehicles: r.vehicles.as_ref().map(|vs| {
                 vs.iter()
-                    .map(|v| VehicleJ { class: v.class.as_deref(), count: dec(&v.count), fuel: code(Domain::Fuel, v.fuel) })
+                    .map(|v| VehicleJ {
+                        class: v.class.as_deref(),
+                        count: dec(&v.count),
+                        fuel: code(Domain::Fuel, v.fuel),
+                    })
                     .collect()
             }),
-            construction: r.fossil_free_site.map(|f| FlagJ { fossil_free_site: Some(f) }),
-            ecommerce: (r.ecommerce_ordering.is_some() || r.ecommerce_einvoice.is_some())
-                .then_some(EcomJ { ordering: r.ecommerce_ordering, einvoice: r.ecommerce_einvoice }),
+            construction: r.fossil_free_site.map(|f| FlagJ {
+                fossil_free_site: Some(f),
+            }),
+            ecommerce: (r.ecommerce_ordering.is_some() || r.ecommerce_einvoice.is_some()).then_some(EcomJ {
+                ordering: r.ecommerce_ordering,
+                einvoice: r.ecommerce_einvoice,
+            }),
             lcc: r.lcc_assessed.map(|a| LccJ { assessed: Some(a) }),
             labour,
             rationale: r.rationale.as_deref(),

@@ -202,7 +202,7 @@ pub struct FieldDef {
 macro_rules! fields {
     ($( $path:literal : $ty:expr, $access:expr, $doc:literal; )*) => {
         /// Every field a policy can name, in the order `docs/records.md` lists them.
-        pub static FIELDS: &[FieldDef] = &[ $( FieldDef { path: $path, ty: $ty, access: $access, doc: $doc } ),* ];
+        pub const FIELDS: &[FieldDef] = &[ $( FieldDef { path: $path, ty: $ty, access: $access, doc: $doc } ),* ];
     };
 }
 
@@ -262,6 +262,34 @@ fields! {
 /// Index of a field in [`FIELDS`]; also its bit in a missing-field mask.
 pub type FieldIndex = u8;
 
+/// The index of `path` in [`FIELDS`], computed at compile time (an unknown
+/// path does not compile).
+pub const fn idx(path: &str) -> FieldIndex {
+    let mut i = 0;
+    while i < FIELDS.len() {
+        if str_eq(FIELDS[i].path, path) {
+            return i as FieldIndex;
+        }
+        i += 1;
+    }
+    panic!("no such field in the schema")
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 pub fn field_by_path(path: &str) -> Option<(FieldIndex, &'static FieldDef)> {
     FIELDS
         .iter()
@@ -303,6 +331,13 @@ const _: () = assert!(FIELDS_LEN <= 64, "FieldSet holds 64 fields");
 const FIELDS_LEN: usize = 47;
 
 impl FieldSet {
+    /// Every field.
+    pub const ALL: FieldSet = FieldSet(u64::MAX);
+
+    pub fn contains(&self, index: FieldIndex) -> bool {
+        index < 64 && self.0 & (1 << index) != 0
+    }
+
     pub fn insert(&mut self, index: FieldIndex) {
         if index < 64 {
             self.0 |= 1 << index;

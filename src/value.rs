@@ -33,6 +33,26 @@ impl Currency {
         }
     }
 
+    /// Whether this is an ISO 4217 currency code (current, or withdrawn but
+    /// still found in older data).
+    pub fn is_iso(&self) -> bool {
+        ISO_4217.binary_search(&self.as_str()).is_ok()
+    }
+
+    /// The known code closest to this one (`MNX` → `MXN`), for hints.
+    pub fn closest_iso(&self) -> Option<&'static str> {
+        // Swapped letters are the likeliest slip (`MNX` for `MXN`).
+        let mut letters = self.0;
+        letters.sort_unstable();
+        let anagram = ISO_4217.iter().copied().find(|code| {
+            let mut other = [0u8; 3];
+            other.copy_from_slice(code.as_bytes());
+            other.sort_unstable();
+            other == letters
+        });
+        anagram.or_else(|| crate::diag::closest(self.as_str(), ISO_4217.iter().copied()))
+    }
+
     pub fn as_str(&self) -> &str {
         // INVARIANT: built only from ASCII letters.
         std::str::from_utf8(&self.0).unwrap_or("???")
@@ -50,6 +70,24 @@ impl fmt::Display for Currency {
         f.write_str(self.as_str())
     }
 }
+
+/// ISO 4217 alphabetic codes, sorted: the current list, and codes withdrawn
+/// since 2000 that older procurement data still uses.
+const ISO_4217: &[&str] = &[
+    "ADP", "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "ATS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BEF",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BYR", "BZD", "CAD", "CDF",
+    "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP", "CVE", "CYP", "CZK", "DEM", "DJF",
+    "DKK", "DOP", "DZD", "EEK", "EGP", "ERN", "ESP", "ETB", "EUR", "FIM", "FJD", "FKP", "FRF", "GBP", "GEL", "GHS",
+    "GIP", "GMD", "GNF", "GRD", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR", "IEP", "ILS", "INR", "IQD",
+    "IRR", "ISK", "ITL", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK",
+    "LBP", "LKR", "LRD", "LSL", "LTL", "LUF", "LVL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRO",
+    "MRU", "MTL", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NLG", "NOK", "NPR", "NZD",
+    "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PTE", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD",
+    "SCR", "SDG", "SEK", "SGD", "SHP", "SIT", "SKK", "SLE", "SLL", "SOS", "SRD", "SSP", "STD", "STN", "SVC", "SYP",
+    "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU",
+    "UYW", "UZS", "VED", "VEF", "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD",
+    "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR", "ZMK", "ZMW", "ZWG", "ZWL",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Money {
@@ -101,11 +139,23 @@ impl Duration {
     }
 
     pub fn display(&self, lang: Lang) -> String {
-        let (n, unit) = match *self {
-            Duration::Days(n) => (n, if lang == Lang::Nb { "dager" } else { "days" }),
-            Duration::Months(n) => (n, if lang == Lang::Nb { "måneder" } else { "months" }),
+        let unit = match (*self, lang, self.count() == 1) {
+            (Duration::Days(_), Lang::Nb, true) => "dag",
+            (Duration::Days(_), Lang::Nb, false) => "dager",
+            (Duration::Days(_), Lang::En, true) => "day",
+            (Duration::Days(_), Lang::En, false) => "days",
+            (Duration::Months(_), Lang::Nb, true) => "måned",
+            (Duration::Months(_), Lang::Nb, false) => "måneder",
+            (Duration::Months(_), Lang::En, true) => "month",
+            (Duration::Months(_), Lang::En, false) => "months",
         };
-        format!("{n} {unit}")
+        format!("{} {unit}", self.count())
+    }
+
+    fn count(&self) -> u32 {
+        match *self {
+            Duration::Days(n) | Duration::Months(n) => n,
+        }
     }
 }
 
@@ -249,7 +299,7 @@ impl<'a> Val<'a> {
             Val::Unknown => (if lang == Lang::Nb { "(mangler)" } else { "(missing)" }).to_string(),
             Val::Bool(true) => (if lang == Lang::Nb { "ja" } else { "yes" }).to_string(),
             Val::Bool(false) => (if lang == Lang::Nb { "nei" } else { "no" }).to_string(),
-            Val::Num(n) => format_decimal(*n, lang),
+            Val::Num(n) => format_number(*n, lang),
             Val::Pct(n) => format!("{} %", format_decimal(*n, lang)),
             Val::Money(m) => m.display(lang),
             Val::Date(d) => d.format("%Y-%m-%d").to_string(),
@@ -288,6 +338,17 @@ pub fn format_decimal(value: Decimal, lang: Lang) -> String {
     grouped
 }
 
+/// A plain number: grouped in thousands only from 10 000, so that years
+/// and small counts read naturally (`2024`, `3`, `12 500`).
+pub fn format_number(value: Decimal, lang: Lang) -> String {
+    let text = format_decimal(value, lang);
+    if value.abs() < Decimal::from(10_000) {
+        text.replace(' ', "")
+    } else {
+        text
+    }
+}
+
 /// `2024-Q1`
 pub fn quarter_label(date: NaiveDate) -> String {
     format!("{}-Q{}", date.year(), date.month0() / 3 + 1)
@@ -314,6 +375,15 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
         assert_eq!(Duration::Months(1).after(d), NaiveDate::from_ymd_opt(2024, 2, 29));
         assert_eq!(Duration::Months(12).after(d), NaiveDate::from_ymd_opt(2025, 1, 31));
+    }
+
+    #[test]
+    fn iso_codes_are_sorted_and_checked() {
+        assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]));
+        assert!(Currency::NOK.is_iso());
+        let mnx = Currency::parse("MNX").unwrap();
+        assert!(!mnx.is_iso());
+        assert_eq!(mnx.closest_iso(), Some("MXN"));
     }
 
     #[test]

@@ -2,9 +2,13 @@
 //! a field of the wrong type becomes a data-quality warning and is left
 //! missing, so one bad field never costs the whole record. Only broken JSON,
 //! or a record that is not an object, is an input error.
+//!
+//! The reader is the costliest step of a run, so it reads straight into the
+//! record (no intermediate JSON tree), borrows texts where it can, and skips
+//! the fields no loaded rule or report needs.
 
 use crate::record::*;
-use crate::schema::Domain;
+use crate::schema::{Domain, FieldIndex, FieldSet, idx};
 use crate::value::{Currency, Money};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -13,17 +17,17 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
-/// Parse one record from JSON text.
+/// Parse one record from JSON text, reading every field.
 pub fn parse_record(json: &[u8]) -> Result<Record, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let record = RecordSeed.deserialize(&mut de)?;
-    de.end()?;
-    Ok(record)
+    parse_record_with(json, FieldSet::ALL)
 }
 
-/// Parse one record from a JSON value already split out of a document.
-pub fn parse_raw(raw: &RawValue) -> Result<Record, serde_json::Error> {
-    parse_record(raw.get().as_bytes())
+/// Parse one record, reading only the fields in `want` (and `id`).
+pub fn parse_record_with(json: &[u8], want: FieldSet) -> Result<Record, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let record = RecordSeed { want }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(record)
 }
 
 /// Where a field sits, for warnings: `buyer.kind`, `lots[2].title`.
@@ -44,64 +48,99 @@ impl At<'_> {
     }
 
     fn render(&self) -> String {
-        match (self.parent.is_empty(), self.index) {
-            (true, _) => self.field.to_string(),
-            (false, None) => format!("{}.{}", self.parent, self.field),
-            (false, Some(i)) => format!("{}[{}].{}", self.parent, i, self.field),
+        match (self.parent.is_empty(), self.index, self.field.is_empty()) {
+            (true, _, _) => self.field.to_string(),
+            (false, Some(i), true) => format!("{}[{}]", self.parent, i),
+            (false, None, _) => format!("{}.{}", self.parent, self.field),
+            (false, Some(i), false) => format!("{}[{}].{}", self.parent, i, self.field),
         }
     }
 }
 
-type Warnings = Vec<DataWarning>;
-
-fn warn(w: &mut Warnings, at: At<'_>, message: String) {
-    w.push(DataWarning {
-        field: at.render(),
-        message,
-    });
+/// What a parse carries along: the warnings so far and the fields wanted.
+struct Cx {
+    warnings: Vec<DataWarning>,
+    want: FieldSet,
 }
 
-/// A JSON value that should be a scalar, classified by its first byte.
+impl Cx {
+    fn warn(&mut self, at: At<'_>, message: String) {
+        self.warnings.push(DataWarning {
+            field: at.render(),
+            message,
+        });
+    }
+
+    fn wants(&self, field: FieldIndex) -> bool {
+        self.want.contains(field)
+    }
+}
+
+/// A JSON value where a scalar belongs.
 enum Leaf<'de> {
     Null,
     Bool(bool),
     Str(Cow<'de, str>),
-    Number(&'de str),
+    /// A number, as text (exact).
+    Number(Cow<'de, str>),
     Object,
     Array,
 }
 
+/// Reads any JSON value as a [`Leaf`], borrowing texts where possible.
+/// Numbers come as `u64`/`i64`/`f64`; for amounts, which must stay exact,
+/// [`read_decimal`] reads the number's text instead.
+struct LeafSeed;
+
+impl<'de> DeserializeSeed<'de> for LeafSeed {
+    type Value = Leaf<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Leaf<'de>, D::Error> {
+        d.deserialize_any(LeafVisitor)
+    }
+}
+
+struct LeafVisitor;
+
+impl<'de> Visitor<'de> for LeafVisitor {
+    type Value = Leaf<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Bool(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Number(Cow::Owned(v.to_string())))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Number(Cow::Owned(v.to_string())))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Number(Cow::Owned(v.to_string())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Leaf<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Leaf::Object)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Leaf<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Leaf::Array)
+    }
+}
+
 impl<'de> Leaf<'de> {
     fn read<A: MapAccess<'de>>(map: &mut A) -> Result<Leaf<'de>, A::Error> {
-        let raw: &'de RawValue = map.next_value()?;
-        Leaf::classify(raw).map_err(de::Error::custom)
-    }
-
-    fn read_seq<A: SeqAccess<'de>>(seq: &mut A) -> Result<Option<Leaf<'de>>, A::Error> {
-        match seq.next_element::<&'de RawValue>()? {
-            Some(raw) => Leaf::classify(raw).map(Some).map_err(de::Error::custom),
-            None => Ok(None),
-        }
-    }
-
-    fn classify(raw: &'de RawValue) -> Result<Leaf<'de>, serde_json::Error> {
-        let text = raw.get();
-        Ok(match text.as_bytes().first() {
-            Some(b'n') => Leaf::Null,
-            Some(b't') => Leaf::Bool(true),
-            Some(b'f') => Leaf::Bool(false),
-            Some(b'{') => Leaf::Object,
-            Some(b'[') => Leaf::Array,
-            Some(b'"') => {
-                let body = &text[1..text.len() - 1];
-                if body.contains('\\') {
-                    Leaf::Str(Cow::Owned(serde_json::from_str::<String>(text)?))
-                } else {
-                    Leaf::Str(Cow::Borrowed(body))
-                }
-            }
-            _ => Leaf::Number(text),
-        })
+        map.next_value_seed(LeafSeed)
     }
 
     fn describe(&self) -> String {
@@ -115,37 +154,37 @@ impl<'de> Leaf<'de> {
         }
     }
 
-    fn text(self, w: &mut Warnings, at: At<'_>) -> Option<String> {
+    fn text(self, cx: &mut Cx, at: At<'_>) -> Option<String> {
         match self {
             Leaf::Null => None,
             Leaf::Str(s) => Some(s.into_owned()),
             // Organisation numbers and CPV codes are often written as numbers.
-            Leaf::Number(n) => Some(n.to_string()),
+            Leaf::Number(n) => Some(n.into_owned()),
             other => {
-                warn(w, at, format!("expected a text, found {}", other.describe()));
+                cx.warn(at, format!("expected a text, found {}", other.describe()));
                 None
             }
         }
     }
 
-    fn flag(self, w: &mut Warnings, at: At<'_>) -> Option<bool> {
+    fn flag(self, cx: &mut Cx, at: At<'_>) -> Option<bool> {
         match self {
             Leaf::Null => None,
             Leaf::Bool(b) => Some(b),
             other => {
-                warn(w, at, format!("expected `true` or `false`, found {}", other.describe()));
+                cx.warn(at, format!("expected `true` or `false`, found {}", other.describe()));
                 None
             }
         }
     }
 
-    fn decimal(self, w: &mut Warnings, at: At<'_>) -> Option<Decimal> {
+    fn decimal(self, cx: &mut Cx, at: At<'_>) -> Option<Decimal> {
         let text = match &self {
             Leaf::Null => return None,
-            Leaf::Number(n) => *n,
+            Leaf::Number(n) => n.as_ref(),
             Leaf::Str(s) => s.trim(),
             other => {
-                warn(w, at, format!("expected a number, found {}", other.describe()));
+                cx.warn(at, format!("expected a number, found {}", other.describe()));
                 return None;
             }
         };
@@ -157,8 +196,7 @@ impl<'de> Leaf<'de> {
                 } else {
                     ""
                 };
-                warn(
-                    w,
+                cx.warn(
                     at,
                     format!("{} is not a number anskaff can hold exactly{why}", self.describe()),
                 );
@@ -167,24 +205,24 @@ impl<'de> Leaf<'de> {
         }
     }
 
-    fn date(self, w: &mut Warnings, at: At<'_>) -> Option<NaiveDate> {
+    fn date(self, cx: &mut Cx, at: At<'_>) -> Option<NaiveDate> {
         match self {
             Leaf::Null => None,
             Leaf::Str(s) => match parse_date(&s) {
                 Some(d) => Some(d),
                 None => {
-                    warn(w, at, format!("expected a date YYYY-MM-DD, found {}", quote(&s)));
+                    cx.warn(at, format!("expected a date YYYY-MM-DD, found {}", quote(&s)));
                     None
                 }
             },
             other => {
-                warn(w, at, format!("expected a date YYYY-MM-DD, found {}", other.describe()));
+                cx.warn(at, format!("expected a date YYYY-MM-DD, found {}", other.describe()));
                 None
             }
         }
     }
 
-    fn code(self, domain: Domain, w: &mut Warnings, at: At<'_>) -> Option<u8> {
+    fn code(self, domain: Domain, cx: &mut Cx, at: At<'_>) -> Option<u8> {
         match self {
             Leaf::Null => None,
             Leaf::Str(s) => match domain.code(&s) {
@@ -193,13 +231,12 @@ impl<'de> Leaf<'de> {
                     let hint = crate::diag::did_you_mean(&s, domain.values().iter().copied())
                         .map(|h| format!("; {h}"))
                         .unwrap_or_else(|| format!("; known values: {}", domain.values().join(", ")));
-                    warn(w, at, format!("unknown {} {}{hint}", domain.name(), quote(&s)));
+                    cx.warn(at, format!("unknown {} {}{hint}", domain.name(), quote(&s)));
                     None
                 }
             },
             other => {
-                warn(
-                    w,
+                cx.warn(
                     at,
                     format!("expected a {} text, found {}", domain.name(), other.describe()),
                 );
@@ -207,6 +244,17 @@ impl<'de> Leaf<'de> {
             }
         }
     }
+}
+
+/// A number that must stay exact: read the JSON number's own text.
+fn read_decimal<'de, A: MapAccess<'de>>(map: &mut A, cx: &mut Cx, at: At<'_>) -> Result<Option<Decimal>, A::Error> {
+    let raw: &'de RawValue = map.next_value()?;
+    let text = raw.get();
+    let leaf = match text.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => Leaf::Number(Cow::Borrowed(text)),
+        _ => LeafSeed.deserialize(raw).map_err(de::Error::custom)?,
+    };
+    Ok(leaf.decimal(cx, at))
 }
 
 fn quote(s: &str) -> String {
@@ -242,16 +290,41 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
+/// An object key, borrowed unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// Reads the fields of one kind of JSON object.
 trait Fields<'de> {
+    /// Called when the object (possibly empty) starts.
+    fn opened(&mut self) {}
+
     /// `false` if `key` is not a field of this object.
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error>;
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error>;
 }
 
 /// Drive `target` over a JSON object; `null` leaves it as it is.
-struct ObjectSeed<'t, 'w, T> {
+struct ObjectSeed<'t, 'c, T> {
     target: &'t mut T,
-    warnings: &'w mut Warnings,
+    cx: &'c mut Cx,
     at: At<'t>,
 }
 
@@ -270,8 +343,9 @@ impl<'de, T: Fields<'de>> Visitor<'de> for ObjectSeed<'_, '_, T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if !self.target.field(&key, &mut map, self.warnings)? {
+        self.target.opened();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if !self.target.field(&key, &mut map, self.cx)? {
                 map.next_value::<IgnoredAny>()?;
             }
         }
@@ -281,7 +355,6 @@ impl<'de, T: Fields<'de>> Visitor<'de> for ObjectSeed<'_, '_, T> {
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Ok(())
     }
-
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
         self.wrong(&format!("`{v}`"))
     }
@@ -305,30 +378,22 @@ impl<'de, T: Fields<'de>> Visitor<'de> for ObjectSeed<'_, '_, T> {
 
 impl<T> ObjectSeed<'_, '_, T> {
     fn wrong<E>(self, found: &str) -> Result<(), E> {
-        let at = self.at;
-        let field = if at.index.is_some() {
-            format!("{}[{}]", at.parent, at.index.unwrap_or(0))
-        } else {
-            at.field.to_string()
+        let at = At {
+            field: if self.at.index.is_some() { "" } else { self.at.field },
+            ..self.at
         };
-        self.warnings.push(DataWarning {
-            field,
-            message: format!("expected an object, found {found}"),
-        });
+        self.cx.warn(at, format!("expected an object, found {found}"));
         Ok(())
     }
 }
 
-fn read_text_list<'de, A: MapAccess<'de>>(
-    map: &mut A,
-    w: &mut Warnings,
-    name: &'static str,
-) -> Result<Option<Vec<String>>, A::Error> {
-    map.next_value_seed(TextListSeed { warnings: w, name })
+fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<IgnoredAny>().map(|_| ())
 }
 
-struct TextListSeed<'w> {
-    warnings: &'w mut Warnings,
+/// A list of texts (`cpv`): a single text is taken as a list of one.
+struct TextListSeed<'c> {
+    cx: &'c mut Cx,
     name: &'static str,
 }
 
@@ -349,19 +414,18 @@ impl<'de> Visitor<'de> for TextListSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         let mut i = 0;
-        while let Some(leaf) = Leaf::read_seq(&mut seq)? {
-            let at = At {
-                parent: self.name,
-                index: Some(i),
-                field: "",
-            };
+        while let Some(leaf) = seq.next_element_seed(LeafSeed)? {
             match leaf {
                 Leaf::Str(s) => out.push(s.into_owned()),
-                Leaf::Number(n) => out.push(n.to_string()),
-                other => self.warnings.push(DataWarning {
-                    field: format!("{}[{}]", at.parent, i),
-                    message: format!("expected a text, found {}", other.describe()),
-                }),
+                Leaf::Number(n) => out.push(n.into_owned()),
+                other => {
+                    let at = At {
+                        parent: self.name,
+                        index: Some(i),
+                        field: "",
+                    };
+                    self.cx.warn(at, format!("expected a text, found {}", other.describe()));
+                }
             }
             i += 1;
         }
@@ -371,23 +435,21 @@ impl<'de> Visitor<'de> for TextListSeed<'_> {
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        // A single code where a list belongs: take it, as the list of one.
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
         Ok(Some(vec![v.to_string()]))
     }
-
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(vec![v.to_string()]))
+    }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        self.warnings.push(DataWarning {
-            field: self.name.to_string(),
-            message: "expected a list, found an object".to_string(),
-        });
+        self.cx
+            .warn(At::top(self.name), "expected a list, found an object".to_string());
         Ok(None)
     }
-
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        self.not_a_list()
+        self.cx.warn(At::top(self.name), "expected a list of texts".to_string());
+        Ok(None)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
         Ok(Some(vec![v.to_string()]))
@@ -396,25 +458,32 @@ impl<'de> Visitor<'de> for TextListSeed<'_> {
         Ok(Some(vec![v.to_string()]))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        self.not_a_list()
-    }
-}
-
-impl TextListSeed<'_> {
-    fn not_a_list<E>(self) -> Result<Option<Vec<String>>, E> {
-        self.warnings.push(DataWarning {
-            field: self.name.to_string(),
-            message: "expected a list of texts".to_string(),
-        });
+        self.cx.warn(At::top(self.name), "expected a list of texts".to_string());
         Ok(None)
     }
 }
 
 /// A list of objects, each read into a `T` through [`Fields`].
-struct ItemListSeed<'w, T> {
-    warnings: &'w mut Warnings,
+struct ItemListSeed<'c, T> {
+    cx: &'c mut Cx,
     name: &'static str,
     _item: std::marker::PhantomData<T>,
+}
+
+impl<'c, T> ItemListSeed<'c, T> {
+    fn new(cx: &'c mut Cx, name: &'static str) -> Self {
+        ItemListSeed {
+            cx,
+            name,
+            _item: std::marker::PhantomData,
+        }
+    }
+
+    fn not_a_list<E>(self, found: &str) -> Result<Option<Vec<T>>, E> {
+        self.cx
+            .warn(At::top(self.name), format!("expected a list, found {found}"));
+        Ok(None)
+    }
 }
 
 impl<'de, T: Default> DeserializeSeed<'de> for ItemListSeed<'_, T>
@@ -448,7 +517,7 @@ where
                     list: self.name,
                     index,
                 },
-                warnings: &mut *self.warnings,
+                cx: &mut *self.cx,
                 at: At {
                     parent: self.name,
                     index: Some(index),
@@ -466,7 +535,6 @@ where
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
-
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         self.not_a_list("an object")
@@ -488,16 +556,6 @@ where
     }
 }
 
-impl<T> ItemListSeed<'_, T> {
-    fn not_a_list<E>(self, found: &str) -> Result<Option<Vec<T>>, E> {
-        self.warnings.push(DataWarning {
-            field: self.name.to_string(),
-            message: format!("expected a list, found {found}"),
-        });
-        Ok(None)
-    }
-}
-
 struct ItemTarget<'a, T> {
     item: &'a mut T,
     list: &'static str,
@@ -514,13 +572,30 @@ impl<T> ItemTarget<'_, T> {
     }
 }
 
+/// Read `$key`'s value with `$read` into `$slot` if field `$path` is wanted,
+/// else skip it.
+macro_rules! wanted {
+    ($cx:expr, $map:expr, $path:literal, $read:expr) => {{
+        const FIELD: FieldIndex = idx($path);
+        if $cx.wants(FIELD) {
+            Some($read)
+        } else {
+            skip($map)?;
+            None
+        }
+    }};
+}
+
 impl<'de> Fields<'de> for ItemTarget<'_, Lot> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = self.at(key);
+        let item = &mut *self.item;
         match key {
-            "id" => self.item.id = Leaf::read(map)?.text(w, at),
-            "title" => self.item.title = Leaf::read(map)?.text(w, at),
-            "estimated_value" => self.item.estimated_value = read_money(map, w, at)?,
+            "id" => item.id = wanted!(cx, map, "lots[].id", Leaf::read(map)?.text(cx, at)).flatten(),
+            "title" => item.title = wanted!(cx, map, "lots[].title", Leaf::read(map)?.text(cx, at)).flatten(),
+            "estimated_value" => {
+                item.estimated_value = wanted!(cx, map, "lots[].estimated_value", read_money(map, cx, at)?).flatten()
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -528,12 +603,21 @@ impl<'de> Fields<'de> for ItemTarget<'_, Lot> {
 }
 
 impl<'de> Fields<'de> for ItemTarget<'_, Criterion> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = self.at(key);
+        let item = &mut *self.item;
         match key {
-            "name" => self.item.name = Leaf::read(map)?.text(w, at),
-            "type" => self.item.kind = Leaf::read(map)?.code(Domain::CriterionType, w, at),
-            "weight" => self.item.weight = Leaf::read(map)?.decimal(w, at),
+            "name" => item.name = wanted!(cx, map, "award_criteria[].name", Leaf::read(map)?.text(cx, at)).flatten(),
+            "type" => {
+                item.kind = wanted!(
+                    cx,
+                    map,
+                    "award_criteria[].type",
+                    Leaf::read(map)?.code(Domain::CriterionType, cx, at)
+                )
+                .flatten()
+            }
+            "weight" => item.weight = wanted!(cx, map, "award_criteria[].weight", read_decimal(map, cx, at)?).flatten(),
             _ => return Ok(false),
         }
         Ok(true)
@@ -541,12 +625,15 @@ impl<'de> Fields<'de> for ItemTarget<'_, Criterion> {
 }
 
 impl<'de> Fields<'de> for ItemTarget<'_, Vehicle> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = self.at(key);
+        let item = &mut *self.item;
         match key {
-            "class" => self.item.class = Leaf::read(map)?.text(w, at),
-            "count" => self.item.count = Leaf::read(map)?.decimal(w, at),
-            "fuel" => self.item.fuel = Leaf::read(map)?.code(Domain::Fuel, w, at),
+            "class" => item.class = wanted!(cx, map, "vehicles[].class", Leaf::read(map)?.text(cx, at)).flatten(),
+            "count" => item.count = wanted!(cx, map, "vehicles[].count", read_decimal(map, cx, at)?).flatten(),
+            "fuel" => {
+                item.fuel = wanted!(cx, map, "vehicles[].fuel", Leaf::read(map)?.code(Domain::Fuel, cx, at)).flatten()
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -554,13 +641,20 @@ impl<'de> Fields<'de> for ItemTarget<'_, Vehicle> {
 }
 
 impl<'de> Fields<'de> for ItemTarget<'_, Exemption> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    // Exemptions are always read whole: any rule may be waived.
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = self.at(key);
+        let item = &mut *self.item;
         match key {
-            "rule" => self.item.rule = Leaf::read(map)?.text(w, at),
-            "reason" => self.item.reason = Leaf::read(map)?.text(w, at),
-            "approved_by" => self.item.approved_by = Leaf::read(map)?.text(w, at),
-            "expires" => self.item.expires = Leaf::read(map)?.date(w, at),
+            "rule" => item.rule = Leaf::read(map)?.text(cx, at),
+            "reason" => item.reason = Leaf::read(map)?.text(cx, at),
+            "approved_by" => item.approved_by = Leaf::read(map)?.text(cx, at),
+            "expires" => {
+                let leaf = Leaf::read(map)?;
+                let given = !matches!(leaf, Leaf::Null);
+                item.expires = leaf.date(cx, at);
+                item.expiry_unreadable = given && item.expires.is_none();
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -568,89 +662,126 @@ impl<'de> Fields<'de> for ItemTarget<'_, Exemption> {
 }
 
 /// Money: `{"amount": "2400000", "currency": "NOK"}`.
-fn read_money<'de, A: MapAccess<'de>>(map: &mut A, w: &mut Warnings, at: At<'_>) -> Result<Option<Money>, A::Error> {
+fn read_money<'de, A: MapAccess<'de>>(map: &mut A, cx: &mut Cx, at: At<'_>) -> Result<Option<Money>, A::Error> {
     let mut parts = MoneyParts::default();
     map.next_value_seed(ObjectSeed {
         target: &mut parts,
-        warnings: &mut *w,
+        cx: &mut *cx,
         at,
     })?;
-    Ok(parts.finish(w, at))
+    Ok(parts.finish(cx, at))
 }
 
 #[derive(Default)]
 struct MoneyParts {
     seen: bool,
     amount: Option<Decimal>,
-    currency: Option<String>,
-    amount_seen: bool,
-    problems: Vec<DataWarning>,
+    currency: Option<Currency>,
+    currency_text: Option<String>,
+    problems: Vec<String>,
 }
 
 impl<'de> Fields<'de> for MoneyParts {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, _w: &mut Warnings) -> Result<bool, A::Error> {
+    fn opened(&mut self) {
         self.seen = true;
-        let at = At::top(key);
+    }
+
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
+        let mut local = Cx {
+            warnings: Vec::new(),
+            want: cx.want,
+        };
         match key {
-            "amount" => {
-                self.amount_seen = true;
-                self.amount = Leaf::read(map)?.decimal(&mut self.problems, at);
-            }
-            "currency" => self.currency = Leaf::read(map)?.text(&mut self.problems, at),
+            "amount" => self.amount = read_decimal(map, &mut local, At::top(key))?,
+            "currency" => match Leaf::read(map)? {
+                Leaf::Str(s) => match Currency::parse(&s) {
+                    Some(c) => self.currency = Some(c),
+                    None => self.currency_text = Some(s.into_owned()),
+                },
+                Leaf::Null => {}
+                other => self
+                    .problems
+                    .push(format!("currency: expected a text, found {}", other.describe())),
+            },
             _ => return Ok(false),
         }
+        self.problems.extend(
+            local
+                .warnings
+                .into_iter()
+                .map(|w| format!("{}: {}", w.field, w.message)),
+        );
         Ok(true)
     }
 }
 
 impl MoneyParts {
-    fn finish(self, w: &mut Warnings, at: At<'_>) -> Option<Money> {
+    fn finish(self, cx: &mut Cx, at: At<'_>) -> Option<Money> {
         if !self.seen {
             return None;
         }
+        let had_problems = !self.problems.is_empty();
         for p in self.problems {
-            warn(w, at, format!("{}: {}", p.field, p.message));
+            cx.warn(at, p);
         }
-        let amount = self.amount?;
-        match self.currency.as_deref().map(str::trim) {
-            None | Some("") => {
-                warn(
-                    w,
+        let Some(amount) = self.amount else {
+            if !had_problems {
+                cx.warn(
+                    at,
+                    "money without an `amount`; write {\"amount\": \"…\", \"currency\": \"NOK\"}".to_string(),
+                );
+            }
+            return None;
+        };
+        match (self.currency, self.currency_text.as_deref().map(str::trim)) {
+            (Some(c), _) if !c.is_iso() => {
+                let hint = c
+                    .closest_iso()
+                    .map(|h| format!("; did you mean `{h}`?"))
+                    .unwrap_or_default();
+                cx.warn(at, format!("`{c}` is not an ISO 4217 currency code{hint}"));
+                None
+            }
+            (Some(c), _) => Some(Money::new(amount, c)),
+            (None, Some(code)) if !code.is_empty() => {
+                cx.warn(at, format!("`{code}` is not a three-letter currency code"));
+                None
+            }
+            _ => {
+                cx.warn(
                     at,
                     "amount without a currency; write {\"amount\": \"…\", \"currency\": \"NOK\"}".to_string(),
                 );
                 None
             }
-            Some(code) => match Currency::parse(code) {
-                Some(c) => Some(Money::new(amount, c)),
-                None => {
-                    warn(w, at, format!("`{code}` is not a three-letter currency code"));
-                    None
-                }
-            },
         }
     }
 }
 
-struct RecordSeed;
+struct RecordSeed {
+    want: FieldSet,
+}
 
 impl<'de> DeserializeSeed<'de> for RecordSeed {
     type Value = Record;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Record, D::Error> {
         let mut record = Record::default();
-        let mut warnings = Vec::new();
+        let mut cx = Cx {
+            warnings: Vec::new(),
+            want: self.want,
+        };
         d.deserialize_any(RecordVisitor {
             record: &mut record,
-            warnings: &mut warnings,
+            cx: &mut cx,
         })?;
-        record.warnings = warnings;
+        record.warnings = cx.warnings;
         Ok(record)
     }
 }
 
 struct RecordVisitor<'r> {
     record: &'r mut Record,
-    warnings: &'r mut Warnings,
+    cx: &'r mut Cx,
 }
 
 impl<'de> Visitor<'de> for RecordVisitor<'_> {
@@ -662,18 +793,16 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut target = RecordTarget { record: self.record };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if !target.field(&key, &mut map, self.warnings)? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if !target.field(&key, &mut map, self.cx)? {
                 map.next_value::<IgnoredAny>()?;
                 let known = crate::schema::FIELDS
                     .iter()
                     .map(|f| f.path)
                     .filter(|p| !p.contains(['.', '[']));
                 if let Some(name) = crate::diag::closest(&key, known).filter(|n| *n != &*key) {
-                    self.warnings.push(DataWarning {
-                        field: key.to_string(),
-                        message: format!("unknown field `{key}`; did you mean `{name}`?"),
-                    });
+                    self.cx
+                        .warn(At::top(&key), format!("unknown field `{key}`; did you mean `{name}`?"));
                 }
             }
         }
@@ -685,96 +814,128 @@ struct RecordTarget<'r> {
     record: &'r mut Record,
 }
 
+/// Whether any of the fields under `prefix` is wanted.
+fn wants_any(cx: &Cx, prefix: &str) -> bool {
+    crate::schema::FIELDS
+        .iter()
+        .enumerate()
+        .any(|(i, f)| f.path.starts_with(prefix) && cx.wants(i as FieldIndex))
+}
+
 impl<'de> Fields<'de> for RecordTarget<'_> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let r = &mut *self.record;
         let at = At::top(key);
         match key {
-            "id" => r.id = Leaf::read(map)?.text(w, at),
-            "stage" => r.stage = Leaf::read(map)?.code(Domain::Stage, w, at),
-            "title" => r.title = Leaf::read(map)?.text(w, at),
+            "id" => r.id = Leaf::read(map)?.text(cx, at),
+            "stage" => r.stage = wanted!(cx, map, "stage", Leaf::read(map)?.code(Domain::Stage, cx, at)).flatten(),
+            "title" => r.title = wanted!(cx, map, "title", Leaf::read(map)?.text(cx, at)).flatten(),
             "buyer" => map.next_value_seed(ObjectSeed {
                 target: &mut BuyerTarget(&mut r.buyer),
-                warnings: w,
+                cx,
                 at,
             })?,
-            "date" => r.date = Leaf::read(map)?.date(w, at),
-            "category" => r.category = Leaf::read(map)?.code(Domain::Category, w, at),
-            "cpv" => r.cpv = read_text_list(map, w, "cpv")?,
-            "procedure" => r.procedure = Leaf::read(map)?.code(Domain::Procedure, w, at),
-            "estimated_value" => r.estimated_value = read_money(map, w, at)?,
-            "awarded_value" => r.awarded_value = read_money(map, w, at)?,
-            "framework" => r.framework = Leaf::read(map)?.flag(w, at),
-            "duration_months" => r.duration_months = Leaf::read(map)?.decimal(w, at),
-            "supplier" => map.next_value_seed(ObjectSeed {
-                target: &mut PartyTarget(&mut r.supplier, "supplier"),
-                warnings: w,
-                at,
-            })?,
-            "lots" => {
-                r.lots = map.next_value_seed(ItemListSeed {
-                    warnings: w,
-                    name: "lots",
-                    _item: Default::default(),
-                })?
+            "date" => r.date = wanted!(cx, map, "date", Leaf::read(map)?.date(cx, at)).flatten(),
+            "category" => {
+                r.category = wanted!(cx, map, "category", Leaf::read(map)?.code(Domain::Category, cx, at)).flatten()
             }
-            "lots_justification" => r.lots_justification = Leaf::read(map)?.text(w, at),
+            "cpv" => r.cpv = wanted!(cx, map, "cpv", map.next_value_seed(TextListSeed { cx, name: "cpv" })?).flatten(),
+            "procedure" => {
+                r.procedure = wanted!(cx, map, "procedure", Leaf::read(map)?.code(Domain::Procedure, cx, at)).flatten()
+            }
+            "estimated_value" => {
+                r.estimated_value = wanted!(cx, map, "estimated_value", read_money(map, cx, at)?).flatten()
+            }
+            "awarded_value" => r.awarded_value = wanted!(cx, map, "awarded_value", read_money(map, cx, at)?).flatten(),
+            "framework" => r.framework = wanted!(cx, map, "framework", Leaf::read(map)?.flag(cx, at)).flatten(),
+            "duration_months" => {
+                r.duration_months = wanted!(cx, map, "duration_months", read_decimal(map, cx, at)?).flatten()
+            }
+            "supplier" => {
+                if wants_any(cx, "supplier.") {
+                    map.next_value_seed(ObjectSeed {
+                        target: &mut PartyTarget(&mut r.supplier, "supplier"),
+                        cx,
+                        at,
+                    })?
+                } else {
+                    skip(map)?
+                }
+            }
+            "lots" => r.lots = wanted!(cx, map, "lots", map.next_value_seed(ItemListSeed::new(cx, "lots"))?).flatten(),
+            "lots_justification" => {
+                r.lots_justification = wanted!(cx, map, "lots_justification", Leaf::read(map)?.text(cx, at)).flatten()
+            }
             "award_criteria" => {
-                r.award_criteria = map.next_value_seed(ItemListSeed {
-                    warnings: w,
-                    name: "award_criteria",
-                    _item: Default::default(),
-                })?
+                r.award_criteria = wanted!(
+                    cx,
+                    map,
+                    "award_criteria",
+                    map.next_value_seed(ItemListSeed::new(cx, "award_criteria"))?
+                )
+                .flatten()
             }
-            "environment" => map.next_value_seed(ObjectSeed {
-                target: &mut EnvTarget(&mut r.environment),
-                warnings: w,
-                at,
-            })?,
+            "environment" => {
+                if wants_any(cx, "environment.") {
+                    map.next_value_seed(ObjectSeed {
+                        target: &mut EnvTarget(&mut r.environment),
+                        cx,
+                        at,
+                    })?
+                } else {
+                    skip(map)?
+                }
+            }
             "vehicles" => {
-                r.vehicles = map.next_value_seed(ItemListSeed {
-                    warnings: w,
-                    name: "vehicles",
-                    _item: Default::default(),
-                })?
+                r.vehicles = wanted!(
+                    cx,
+                    map,
+                    "vehicles",
+                    map.next_value_seed(ItemListSeed::new(cx, "vehicles"))?
+                )
+                .flatten()
             }
-            "construction" => map.next_value_seed(ObjectSeed {
-                target: &mut FlagsTarget {
-                    record: r,
-                    object: "construction",
-                },
-                warnings: w,
-                at,
-            })?,
-            "ecommerce" => map.next_value_seed(ObjectSeed {
-                target: &mut FlagsTarget {
-                    record: r,
-                    object: "ecommerce",
-                },
-                warnings: w,
-                at,
-            })?,
-            "lcc" => map.next_value_seed(ObjectSeed {
-                target: &mut FlagsTarget {
-                    record: r,
-                    object: "lcc",
-                },
-                warnings: w,
-                at,
-            })?,
-            "labour" => map.next_value_seed(ObjectSeed {
-                target: &mut LabourTarget(&mut r.labour),
-                warnings: w,
-                at,
-            })?,
-            "rationale" => r.rationale = Leaf::read(map)?.text(w, at),
-            "notice_id" => r.notice_id = Leaf::read(map)?.text(w, at),
+            "construction" | "ecommerce" | "lcc" => {
+                let object = match key {
+                    "construction" => "construction",
+                    "ecommerce" => "ecommerce",
+                    _ => "lcc",
+                };
+                if wants_any(cx, object) {
+                    map.next_value_seed(ObjectSeed {
+                        target: &mut FlagsTarget { record: r, object },
+                        cx,
+                        at,
+                    })?
+                } else {
+                    skip(map)?
+                }
+            }
+            "labour" => {
+                if wants_any(cx, "labour.") {
+                    map.next_value_seed(ObjectSeed {
+                        target: &mut LabourTarget(&mut r.labour),
+                        cx,
+                        at,
+                    })?
+                } else {
+                    skip(map)?
+                }
+            }
+            "rationale" => r.rationale = wanted!(cx, map, "rationale", Leaf::read(map)?.text(cx, at)).flatten(),
+            "notice_id" => r.notice_id = wanted!(cx, map, "notice_id", Leaf::read(map)?.text(cx, at)).flatten(),
             "exemptions" => {
-                r.exemptions = map.next_value_seed(ItemListSeed {
-                    warnings: w,
-                    name: "exemptions",
-                    _item: Default::default(),
-                })?
+                r.exemptions = map.next_value_seed(ItemListSeed::new(cx, "exemptions"))?;
+                for (i, e) in r.exemptions.iter().flatten().enumerate() {
+                    if e.rule.is_none() {
+                        let at = At {
+                            parent: "exemptions",
+                            index: Some(i),
+                            field: "rule",
+                        };
+                        cx.warn(at, "an exemption without `rule` waives nothing".to_string());
+                    }
+                }
             }
             _ => return Ok(false),
         }
@@ -785,17 +946,20 @@ impl<'de> Fields<'de> for RecordTarget<'_> {
 struct BuyerTarget<'a>(&'a mut Buyer);
 
 impl<'de> Fields<'de> for BuyerTarget<'_> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = At {
             parent: "buyer",
             index: None,
             field: key,
         };
+        let b = &mut *self.0;
         match key {
-            "id" => self.0.id = Leaf::read(map)?.text(w, at),
-            "name" => self.0.name = Leaf::read(map)?.text(w, at),
-            "kind" => self.0.kind = Leaf::read(map)?.code(Domain::BuyerKind, w, at),
-            "unit" => self.0.unit = Leaf::read(map)?.text(w, at),
+            "id" => b.id = wanted!(cx, map, "buyer.id", Leaf::read(map)?.text(cx, at)).flatten(),
+            "name" => b.name = wanted!(cx, map, "buyer.name", Leaf::read(map)?.text(cx, at)).flatten(),
+            "kind" => {
+                b.kind = wanted!(cx, map, "buyer.kind", Leaf::read(map)?.code(Domain::BuyerKind, cx, at)).flatten()
+            }
+            "unit" => b.unit = wanted!(cx, map, "buyer.unit", Leaf::read(map)?.text(cx, at)).flatten(),
             _ => return Ok(false),
         }
         Ok(true)
@@ -805,15 +969,16 @@ impl<'de> Fields<'de> for BuyerTarget<'_> {
 struct PartyTarget<'a>(&'a mut Party, &'static str);
 
 impl<'de> Fields<'de> for PartyTarget<'_> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = At {
             parent: self.1,
             index: None,
             field: key,
         };
+        let p = &mut *self.0;
         match key {
-            "id" => self.0.id = Leaf::read(map)?.text(w, at),
-            "name" => self.0.name = Leaf::read(map)?.text(w, at),
+            "id" => p.id = wanted!(cx, map, "supplier.id", Leaf::read(map)?.text(cx, at)).flatten(),
+            "name" => p.name = wanted!(cx, map, "supplier.name", Leaf::read(map)?.text(cx, at)).flatten(),
             _ => return Ok(false),
         }
         Ok(true)
@@ -823,16 +988,24 @@ impl<'de> Fields<'de> for PartyTarget<'_> {
 struct EnvTarget<'a>(&'a mut Environment);
 
 impl<'de> Fields<'de> for EnvTarget<'_> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = At {
             parent: "environment",
             index: None,
             field: key,
         };
+        let e = &mut *self.0;
         match key {
-            "spec_requirements" => self.0.spec_requirements = Leaf::read(map)?.flag(w, at),
-            "justification" => self.0.justification = Leaf::read(map)?.text(w, at),
-            "exemption" => self.0.exemption = Leaf::read(map)?.text(w, at),
+            "spec_requirements" => {
+                e.spec_requirements =
+                    wanted!(cx, map, "environment.spec_requirements", Leaf::read(map)?.flag(cx, at)).flatten()
+            }
+            "justification" => {
+                e.justification = wanted!(cx, map, "environment.justification", Leaf::read(map)?.text(cx, at)).flatten()
+            }
+            "exemption" => {
+                e.exemption = wanted!(cx, map, "environment.exemption", Leaf::read(map)?.text(cx, at)).flatten()
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -842,16 +1015,24 @@ impl<'de> Fields<'de> for EnvTarget<'_> {
 struct LabourTarget<'a>(&'a mut Labour);
 
 impl<'de> Fields<'de> for LabourTarget<'_> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = At {
             parent: "labour",
             index: None,
             field: key,
         };
+        let l = &mut *self.0;
         match key {
-            "max_subcontractor_levels" => self.0.max_subcontractor_levels = Leaf::read(map)?.decimal(w, at),
-            "apprentices" => self.0.apprentices = Leaf::read(map)?.flag(w, at),
-            "wages_via_bank" => self.0.wages_via_bank = Leaf::read(map)?.flag(w, at),
+            "max_subcontractor_levels" => {
+                l.max_subcontractor_levels =
+                    wanted!(cx, map, "labour.max_subcontractor_levels", read_decimal(map, cx, at)?).flatten()
+            }
+            "apprentices" => {
+                l.apprentices = wanted!(cx, map, "labour.apprentices", Leaf::read(map)?.flag(cx, at)).flatten()
+            }
+            "wages_via_bank" => {
+                l.wages_via_bank = wanted!(cx, map, "labour.wages_via_bank", Leaf::read(map)?.flag(cx, at)).flatten()
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -865,20 +1046,26 @@ struct FlagsTarget<'a> {
 }
 
 impl<'de> Fields<'de> for FlagsTarget<'_> {
-    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, w: &mut Warnings) -> Result<bool, A::Error> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let at = At {
             parent: self.object,
             index: None,
             field: key,
         };
-        let slot = match (self.object, key) {
-            ("construction", "fossil_free_site") => &mut self.record.fossil_free_site,
-            ("ecommerce", "ordering") => &mut self.record.ecommerce_ordering,
-            ("ecommerce", "einvoice") => &mut self.record.ecommerce_einvoice,
-            ("lcc", "assessed") => &mut self.record.lcc_assessed,
+        let (slot, field) = match (self.object, key) {
+            ("construction", "fossil_free_site") => {
+                (&mut self.record.fossil_free_site, idx("construction.fossil_free_site"))
+            }
+            ("ecommerce", "ordering") => (&mut self.record.ecommerce_ordering, idx("ecommerce.ordering")),
+            ("ecommerce", "einvoice") => (&mut self.record.ecommerce_einvoice, idx("ecommerce.einvoice")),
+            ("lcc", "assessed") => (&mut self.record.lcc_assessed, idx("lcc.assessed")),
             _ => return Ok(false),
         };
-        *slot = Leaf::read(map)?.flag(w, at);
+        if cx.wants(field) {
+            *slot = Leaf::read(map)?.flag(cx, at);
+        } else {
+            skip(map)?;
+        }
         Ok(true)
     }
 }
@@ -1000,6 +1187,31 @@ mod tests {
         assert_eq!(r.estimated_value.map(|m| m.amount.to_string()), Some("0.1".into()));
         assert_eq!(r.awarded_value, None);
         assert_eq!(r.warnings.len(), 1);
+    }
+
+    #[test]
+    fn unwanted_fields_are_skipped_but_exemptions_and_id_are_kept() {
+        let mut want = FieldSet::default();
+        want.insert(idx("estimated_value"));
+        let r = parse_record_with(
+            br#"{"id": "x", "title": "t", "buyer": {"id": "1"}, "estimated_value": {"amount": "5", "currency": "NOK"},
+                 "framework": "not even checked", "exemptions": [{"rule": "R"}]}"#,
+            want,
+        )
+        .unwrap();
+        assert_eq!(r.id.as_deref(), Some("x"));
+        assert_eq!(r.title, None);
+        assert_eq!(r.buyer.id, None);
+        assert!(r.estimated_value.is_some());
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.exemptions.map(|e| e.len()), Some(1));
+    }
+
+    #[test]
+    fn escaped_texts_and_keys_are_read() {
+        let r = rec(r#"{"i\u0064": "a\"b", "title": "line\nbreak"}"#);
+        assert_eq!(r.id.as_deref(), Some("a\"b"));
+        assert_eq!(r.title.as_deref(), Some("line\nbreak"));
     }
 
     #[test]

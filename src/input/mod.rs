@@ -213,6 +213,10 @@ impl Reader {
                     },
                     payload: Payload::Error(message),
                 };
+                if !path.exists() {
+                    out.push(file_error("cannot open: no such file".into()));
+                    return;
+                }
                 let Some(format) = format else {
                     out.push(file_error(
                         "unknown input format: anskaff reads `.jsonl` (one record per line) and `.json` files".into(),

@@ -3,7 +3,7 @@
 //! per line inside `records`, so a large run streams; everything else is
 //! indented for people.
 
-use super::{Breakdown, Meta, Renderer, RuleTally, Spend, Summary, area_status};
+use super::{Breakdown, Meta, Renderer, RuleTally, Spend, Standing, Summary};
 use crate::finding::{Evaluated, Finding, InputError, Outcome, Source};
 use crate::plan::{ParamValue, Period, Plan};
 use crate::syntax::ast::{Lang, Translations};
@@ -192,6 +192,7 @@ struct WarningJson<'a> {
 struct AreaStatusJson<'a> {
     area: &'a str,
     status: &'static str,
+    flagged: bool,
 }
 
 #[derive(Serialize)]
@@ -320,6 +321,7 @@ struct BreakdownJson<'a> {
     compliant: u64,
     non_compliant: u64,
     incomplete: u64,
+    flagged: u64,
     spend: BTreeMap<String, SpendJson>,
 }
 
@@ -332,6 +334,7 @@ fn breakdown<'a>(b: &Breakdown) -> BreakdownJson<'a> {
         compliant: b.compliant,
         non_compliant: b.non_compliant,
         incomplete: b.incomplete,
+        flagged: b.flagged,
         spend: spend(&b.spend),
     }
 }
@@ -342,6 +345,7 @@ struct SummaryJson<'a> {
     compliant: u64,
     non_compliant: u64,
     incomplete: u64,
+    flagged: u64,
     input_errors: u64,
     records_with_warnings: u64,
     records_without_value: u64,
@@ -426,11 +430,15 @@ impl<W: Write> Renderer for JsonRenderer<W> {
             buyer: r.buyer_name.as_deref().or(r.buyer_id.as_deref()),
             date: r.date.map(|d| d.to_string()),
             value: r.value.as_ref().map(money),
-            areas: (0..plan.areas.len())
-                .filter_map(|a| {
-                    area_status(plan, r, a as u16).map(|s| AreaStatusJson {
+            areas: Standing::of(plan, &r.findings)
+                .areas
+                .iter()
+                .enumerate()
+                .filter_map(|(a, s)| {
+                    s.map(|s| AreaStatusJson {
                         area: &plan.areas[a].id,
-                        status: s.as_str(),
+                        status: s.status.as_str(),
+                        flagged: s.flagged,
                     })
                 })
                 .collect(),
@@ -499,6 +507,7 @@ impl<W: Write> Renderer for JsonRenderer<W> {
             compliant: s.overall.compliant,
             non_compliant: s.overall.non_compliant,
             incomplete: s.overall.incomplete,
+            flagged: s.overall.flagged,
             input_errors: s.input_errors,
             records_with_warnings: s.with_warnings,
             records_without_value: s.without_value,

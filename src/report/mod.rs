@@ -75,12 +75,17 @@ pub struct Breakdown {
     pub compliant: u64,
     pub non_compliant: u64,
     pub incomplete: u64,
+    /// Records where a `should` rule failed (whatever their status).
+    pub flagged: u64,
     pub spend: BTreeMap<Currency, Spend>,
 }
 
 impl Breakdown {
-    pub fn add(&mut self, status: Status, value: Option<Money>) {
+    pub fn add(&mut self, status: Status, flagged: bool, value: Option<Money>) {
         self.records += 1;
+        if flagged {
+            self.flagged += 1;
+        }
         match status {
             Status::Compliant => self.compliant += 1,
             Status::NonCompliant => self.non_compliant += 1,
@@ -180,27 +185,27 @@ impl Summary {
 
     /// Count a record's standing: overall, per area, per buyer, per quarter.
     pub fn add_standing(&mut self, facts: &Facts, standing: &Standing) {
-        self.overall.add(standing.status, facts.value);
+        self.overall.add(standing.status, standing.flagged, facts.value);
         if facts.warnings {
             self.with_warnings += 1;
         }
         if facts.value.is_none() {
             self.without_value += 1;
         }
-        for (area, status) in self.areas.iter_mut().zip(&standing.areas) {
-            if let Some(status) = status {
-                area.add(*status, facts.value);
+        for (area, a) in self.areas.iter_mut().zip(&standing.areas) {
+            if let Some(a) = a {
+                area.add(a.status, a.flagged, facts.value);
             }
         }
         self.buyers
             .entry(facts.buyer_key.clone())
             .or_insert_with(|| (facts.buyer_name.clone(), Breakdown::default()))
             .1
-            .add(standing.status, facts.value);
+            .add(standing.status, standing.flagged, facts.value);
         self.quarters
             .entry(facts.quarter.clone())
             .or_default()
-            .add(standing.status, facts.value);
+            .add(standing.status, standing.flagged, facts.value);
     }
 
     /// Count a finding decided after its record was counted.
@@ -241,18 +246,27 @@ impl Facts {
     }
 }
 
-/// A record's status overall (from `must` rules) and per strategy area (from
-/// every rule of the area; `None` where no rule of the area applied).
+/// A record's status (from its `must` rules) and whether a `should` rule
+/// failed, overall and per strategy area.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AreaStanding {
+    pub status: Status,
+    pub flagged: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Standing {
     pub status: Status,
-    pub areas: Vec<Option<Status>>,
+    pub flagged: bool,
+    /// Per area; `None` where no rule of the area applied to the record.
+    pub areas: Vec<Option<AreaStanding>>,
 }
 
 impl Standing {
     pub fn of(plan: &Plan, findings: &[Finding]) -> Standing {
         let mut s = Standing {
             status: Status::Compliant,
+            flagged: false,
             areas: vec![None; plan.areas.len()],
         };
         for f in findings {
@@ -264,26 +278,26 @@ impl Standing {
     /// Take one more finding into account.
     pub fn add(&mut self, plan: &Plan, f: &Finding) {
         let rule = &plan.rules[f.rule as usize];
-        let worse = |current: Status, outcome: Outcome| match (current, outcome) {
-            (_, Outcome::Fail) => Status::NonCompliant,
-            (Status::Compliant, Outcome::Unknown) => Status::Incomplete,
-            (c, _) => c,
+        let must = rule.severity == Severity::Must;
+        let apply = |status: &mut Status, flagged: &mut bool| match (f.outcome, must) {
+            (Outcome::Fail, true) => *status = Status::NonCompliant,
+            (Outcome::Unknown, true) if *status == Status::Compliant => *status = Status::Incomplete,
+            (Outcome::Fail, false) => *flagged = true,
+            _ => {}
         };
-        if rule.severity == Severity::Must {
-            self.status = worse(self.status, f.outcome);
-        }
+        apply(&mut self.status, &mut self.flagged);
         if f.outcome != Outcome::NotApplicable
             && let Some(area) = self.areas.get_mut(rule.area as usize)
         {
-            *area = Some(worse(area.unwrap_or(Status::Compliant), f.outcome));
+            let a = area.get_or_insert_with(AreaStanding::default);
+            apply(&mut a.status, &mut a.flagged);
         }
     }
 }
 
-/// The record's adherence within one strategy area, counting every rule of
-/// the area, `must` and `should` alike (a strategy's measures are mostly
-/// "should"); `None` if no rule of the area applied to it.
-pub fn area_status(plan: &Plan, r: &Evaluated, area: u16) -> Option<Status> {
+/// The record's standing within one strategy area; `None` if no rule of the
+/// area applied to it.
+pub fn area_standing(plan: &Plan, r: &Evaluated, area: u16) -> Option<AreaStanding> {
     Standing::of(plan, &r.findings)
         .areas
         .get(area as usize)

@@ -186,7 +186,7 @@ impl<W: Write> Renderer for TextRenderer<W> {
         let o = &s.overall;
         writeln!(
             self.out,
-            "  {}: {} ({} {}, {} {}, {} {})",
+            "  {}: {} ({} {}, {} {}, {} {}; {} {})",
             t(lang, "Records", "Poster"),
             o.records,
             o.compliant,
@@ -195,6 +195,8 @@ impl<W: Write> Renderer for TextRenderer<W> {
             status_word(Status::NonCompliant, lang),
             o.incomplete,
             status_word(Status::Incomplete, lang),
+            o.flagged,
+            t(lang, "flagged by `should` rules", "med merknader fra `bør`-regler"),
         )?;
         if s.input_errors > 0 {
             writeln!(
@@ -246,7 +248,7 @@ impl<W: Write> Renderer for TextRenderer<W> {
                 }
                 writeln!(
                     self.out,
-                    "    {:width$}  {} {}: {} {}, {} {}, {} {}  ({title})",
+                    "    {:width$}  {} {}: {} {}, {} {}, {} {}; {} {}  ({title})",
                     a.id,
                     b.records,
                     t(lang, "records", "poster"),
@@ -256,6 +258,8 @@ impl<W: Write> Renderer for TextRenderer<W> {
                     status_word(Status::NonCompliant, lang),
                     b.incomplete,
                     status_word(Status::Incomplete, lang),
+                    b.flagged,
+                    t(lang, "flagged", "med merknader"),
                 )?;
             }
         }

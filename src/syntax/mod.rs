@@ -220,6 +220,18 @@ impl Builder {
         let span = span_of(&pair);
         let mut inner = significant(pair.into_inner());
         let id_pair = next(&mut inner)?;
+        if id_pair.as_str().chars().any(|c| c.is_ascii_lowercase()) {
+            let upper = id_pair.as_str().to_ascii_uppercase();
+            return Err(self
+                .err(
+                    span_of(&id_pair),
+                    format!("rule ids are written in capitals: `{}`", id_pair.as_str()),
+                    "lower case",
+                )
+                .help(format!(
+                    "write `rule {upper} {{ … }}`; reports, exemptions and scripts refer to rules by this id"
+                )));
+        }
         let mut rule = Rule_ {
             id: Spanned::new(id_pair.as_str().to_string(), span_of(&id_pair)),
             title: Translations::default(),
@@ -588,11 +600,14 @@ impl Builder {
             Rule::bad_decimal => {
                 let written = pair.as_str();
                 let fixed = written.replacen(',', ".", 1);
+                let grouping = if written.ends_with('%') {
+                    ""
+                } else {
+                    "; group thousands with spaces: `2 300 000 NOK`"
+                };
                 return Err(self
                     .err(span, format!("`{written}` uses a decimal comma"), "decimal comma")
-                    .help(format!(
-                        "write the decimal point as `.`: `{fixed}`; group thousands with spaces: `2 300 000 NOK`"
-                    )));
+                    .help(format!("write the decimal point as `.`: `{fixed}`{grouping}")));
             }
             Rule::money => {
                 let mut inner = pair.into_inner();
@@ -702,7 +717,15 @@ fn syntax_error(error: pest::error::Error<Rule>, text: &str, file: FileId) -> Di
         format!("expected {}, found {found_text}", join_or(&expected))
     };
     let mut diag = Diagnostic::error(message).at(file, Span::new(pos, end), "unexpected here");
-    if !found.is_empty()
+    let after_number = text[..pos.min(text.len())]
+        .trim_end()
+        .ends_with(|c: char| c.is_ascii_digit());
+    if found.len() == 3 && found.chars().all(|c| c.is_ascii_lowercase()) && after_number {
+        diag = diag.help(format!(
+            "currency codes are written in capitals: `{}`",
+            found.to_ascii_uppercase()
+        ));
+    } else if !found.is_empty()
         && let Some(hint) = crate::diag::did_you_mean(found, keywords.iter().map(|s| s.as_str()))
     {
         diag = diag.help(hint);
