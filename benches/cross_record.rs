@@ -58,7 +58,9 @@ fn main() {
         let collector = purchases(rule, records, groups);
         let built = t.elapsed();
         let t = Instant::now();
-        let findings = collector.finish(&policies.plan, Lang::En, messages);
+        let findings = collector
+            .finish(&policies.plan, Lang::En, messages)
+            .into_findings(&policies.plan);
         let decided = t.elapsed();
         let flagged = findings.iter().filter(|f| f.finding.outcome == Outcome::Fail).count();
         println!(

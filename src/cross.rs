@@ -203,55 +203,90 @@ impl Collector {
         self.members.is_empty()
     }
 
-    /// Decide every member: one finding per member record.
-    pub fn finish(mut self, plan: &Plan, lang: Lang, messages: bool) -> Vec<CrossFinding> {
+    /// Decide every window. The findings are rendered from the decisions on
+    /// demand, record by record ([`Decided::take`]), so that a run keeps the
+    /// members and their windows, not one message per record.
+    pub fn finish(mut self, plan: &Plan, lang: Lang, messages: bool) -> Decided {
+        self.members.sort_unstable_by_key(|m| (m.group, m.date, m.record));
+        let mut decided = Decided {
+            rule: self.rule,
+            members: self.members,
+            order: Vec::new(),
+            windows: Vec::new(),
+            decisions: Vec::new(),
+            lang,
+            messages,
+            cursor: 0,
+        };
         let rule = &plan.rules[self.rule as usize];
         let RuleKind::Cross(cross) = &rule.kind else {
-            return Vec::new();
+            return decided;
         };
-        self.members.sort_unstable_by_key(|m| (m.group, m.date, m.record));
-        let ctx = Ctx {
+        let decider = Decider {
             scratch: std::cell::RefCell::new(Cx::new(plan, None)),
             rule,
-            rid: self.rule,
             cross,
             lang,
             messages,
         };
-        let mut out = Vec::with_capacity(self.members.len());
         let mut start = 0;
-        while start < self.members.len() {
-            let group = self.members[start].group;
-            let end = start + self.members[start..].iter().take_while(|m| m.group == group).count();
-            ctx.group(&self.members[start..end], &mut out);
+        while start < decided.members.len() {
+            let group = decided.members[start].group;
+            let end = start + decided.members[start..].iter().take_while(|m| m.group == group).count();
+            decider.group(&mut decided, start, end);
             start = end;
         }
-        out.sort_unstable_by_key(|f| f.record);
-        out
+        decided.decisions.sort_unstable_by_key(|d| d.record);
+        decided
     }
+}
+
+/// The decided windows of one cross-record rule, and per member record the
+/// window that decides its finding.
+pub struct Decided {
+    rule: RuleId,
+    /// Sorted by group, date and record.
+    members: Vec<Stored>,
+    /// Each group's members that share its currency, as positions in
+    /// `members`, one group after another.
+    order: Vec<u32>,
+    windows: Vec<Window>,
+    /// Sorted by record.
+    decisions: Vec<Decision>,
+    lang: Lang,
+    messages: bool,
+    cursor: usize,
+}
+
+/// How one member record's finding is decided.
+struct Decision {
+    record: u64,
+    /// Position in `Decided::members`.
+    member: u32,
+    kind: DecisionKind,
+}
+
+enum DecisionKind {
+    /// By `window`, whose members start at `start` (relative to the
+    /// window's `base`); `at` is this member's place among them.
+    Window { window: u32, start: u32, at: u32 },
+    /// Left out: its value is in another currency than the group's.
+    Currency { main: Currency },
 }
 
 /// A decided window.
 struct Window {
-    /// One past its last member.
-    end: usize,
+    /// Where the group's member list starts in `Decided::order`.
+    base: u32,
+    /// One past its last member, relative to `base`.
+    end: u32,
     verdict: Verdict,
-    /// Its aggregates, kept when a message may need them.
-    values: Option<Vec<Option<Owned>>>,
     /// The date of its last member: the date its thresholds are taken at.
     date: NaiveDate,
+    /// Its aggregates, kept when a message may need them.
+    values: Option<Box<[Option<Owned>]>>,
     /// Why it could not be decided, when it could not.
     problems: Vec<String>,
-}
-
-struct Ctx<'p> {
-    /// One evaluation state for every window, to spare an allocation each.
-    scratch: std::cell::RefCell<Cx<'p>>,
-    rule: &'p RulePlan,
-    rid: RuleId,
-    cross: &'p CrossPlan,
-    lang: Lang,
-    messages: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -261,47 +296,46 @@ enum Verdict {
     Flagged,
 }
 
-impl<'p> Ctx<'p> {
+impl Decided {
+    pub fn rule(&self) -> RuleId {
+        self.rule
+    }
+
+    /// The finding of the record with input position `record`, if it takes
+    /// part. Call with increasing positions.
+    pub fn take(&mut self, plan: &Plan, record: u64) -> Option<CrossFinding> {
+        while self.decisions.get(self.cursor).is_some_and(|d| d.record < record) {
+            self.cursor += 1;
+        }
+        let d = self.decisions.get(self.cursor).filter(|d| d.record == record)?;
+        self.cursor += 1;
+        Some(self.render(plan, d))
+    }
+
+    /// Every finding, in record order.
+    pub fn into_findings(self, plan: &Plan) -> Vec<CrossFinding> {
+        self.decisions.iter().map(|d| self.render(plan, d)).collect()
+    }
+
     fn nb(&self) -> bool {
         self.lang == Lang::Nb
     }
 
-    fn group(&self, all: &[Stored], out: &mut Vec<CrossFinding>) {
-        // Amounts in one group must share a currency: the most common one
-        // is summed, members in another currency are reported, not summed.
-        let currency_of = |m: &Stored| {
-            m.values.iter().flatten().find_map(|v| match v {
-                Owned::Money(money) => Some(money.currency),
-                _ => None,
-            })
-        };
-        let mut counts: Vec<(Currency, usize)> = Vec::new();
-        for m in all {
-            if let Some(c) = currency_of(m) {
-                match counts.iter_mut().find(|(x, _)| *x == c) {
-                    Some((_, n)) => *n += 1,
-                    None => counts.push((c, 1)),
-                }
-            }
-        }
-        // The most common currency; on a tie NOK, then the first code.
-        counts.sort_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then((b.0 == Currency::NOK).cmp(&(a.0 == Currency::NOK)))
-                .then(a.0.cmp(&b.0))
-        });
-        let main = counts.first().map(|(c, _)| *c);
-        let mixed = |m: &Stored| {
-            m.values
-                .iter()
-                .flatten()
-                .any(|v| matches!(v, Owned::Money(x) if Some(x.currency) != main))
-        };
-        let members: Vec<&Stored> = if counts.len() > 1 {
-            for m in all.iter().filter(|m| mixed(m)) {
-                let main = main.map(|c| c.to_string()).unwrap_or_default();
-                let own = currency_of(m).map(|c| c.to_string()).unwrap_or_default();
-                let mut f = Finding::new(self.rid, Outcome::Unknown, String::new());
+    fn render(&self, plan: &Plan, d: &Decision) -> CrossFinding {
+        let rule = &plan.rules[self.rule as usize];
+        let me = &self.members[d.member as usize];
+        let f = match d.kind {
+            DecisionKind::Currency { main } => {
+                let own = me
+                    .values
+                    .iter()
+                    .flatten()
+                    .find_map(|v| match v {
+                        Owned::Money(m) => Some(m.currency.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let mut f = Finding::new(self.rule, Outcome::Unknown, String::new());
                 let text = if self.nb() {
                     format!(
                         "Verdien er i {own}, de andre kjøpene i gruppen i {main}: beløp i ulike valutaer legges ikke sammen"
@@ -315,160 +349,40 @@ impl<'p> Ctx<'p> {
                 if self.messages {
                     f.message = text;
                 }
-                let finding = apply_exemptions(f, &self.rule.id, &m.exemptions, Some(m.date), self.lang, self.messages);
-                out.push(CrossFinding {
-                    record: m.record,
-                    value: m.value,
-                    finding,
-                });
+                f
             }
-            all.iter().filter(|m| !mixed(m)).collect()
-        } else {
-            all.iter().collect()
+            DecisionKind::Window { window, start, at } => {
+                let w = &self.windows[window as usize];
+                let outcome = match w.verdict {
+                    Verdict::Flagged => Outcome::Fail,
+                    Verdict::Unknown => Outcome::Unknown,
+                    Verdict::Clear => Outcome::Pass,
+                };
+                let mut f = Finding::new(self.rule, outcome, String::new());
+                if outcome == Outcome::Unknown {
+                    f.problems = w.problems.clone();
+                }
+                if self.messages {
+                    let list = &self.order[w.base as usize..];
+                    let others = || {
+                        (start..w.end)
+                            .filter(move |&k| k != at)
+                            .map(|k| &self.members[list[k as usize] as usize])
+                    };
+                    if outcome != Outcome::Pass {
+                        f.related = others().take(RELATED).map(|m| m.id.to_string()).collect();
+                    }
+                    let values = w.values.as_deref().unwrap_or(&[]);
+                    let count = (w.end - start) as usize - 1;
+                    f.message = self.message(plan, rule, outcome, values, others, count, w.date);
+                    if outcome == Outcome::Unknown && !w.problems.is_empty() && rule.unknown.is_empty() {
+                        f.message = format!("{}: {}", f.message, w.problems.join("; "));
+                    }
+                }
+                f
+            }
         };
-        match self.cross.window {
-            WindowPlan::All => self.fixed_windows(&members, |_| 0, out),
-            WindowPlan::Calendar(unit) => self.fixed_windows(&members, |d| period_index(d, unit), out),
-            WindowPlan::Rolling(duration) => self.rolling(&members, duration, out),
-        }
-    }
-
-    /// Disjoint windows: runs of members with the same period.
-    fn fixed_windows(&self, members: &[&Stored], period: impl Fn(NaiveDate) -> i64, out: &mut Vec<CrossFinding>) {
-        let mut start = 0;
-        while start < members.len() {
-            let p = period(members[start].date);
-            let end = start + members[start..].iter().take_while(|m| period(m.date) == p).count();
-            let mut agg = Aggregates::new(&self.cross.aggregates, members);
-            for j in start..end {
-                agg.push(j);
-            }
-            let values = agg.values();
-            let date = members[end - 1].date;
-            let (verdict, problems) = self.verdict(&values, date);
-            let window = Window {
-                end,
-                verdict,
-                values: Some(values),
-                date,
-                problems,
-            };
-            for j in start..end {
-                out.push(self.decide(members, j, start, &window));
-            }
-            start = end;
-        }
-    }
-
-    /// Rolling windows: for each member, the members dated less than
-    /// `duration` after it. A member is flagged if any window holding it is.
-    fn rolling(&self, members: &[&Stored], duration: crate::value::Duration, out: &mut Vec<CrossFinding>) {
-        let n = members.len();
-        let mut agg = Aggregates::new(&self.cross.aggregates, members);
-        let mut end = 0;
-        let mut windows: Vec<Window> = Vec::with_capacity(n);
-        let keep_all = self.messages && !self.rule.pass.is_empty();
-        for start in 0..n {
-            let limit = duration.after(members[start].date);
-            while end < n && limit.is_none_or(|l| members[end].date < l) {
-                agg.push(end);
-                end += 1;
-            }
-            let values = agg.values();
-            let date = members[end - 1].date;
-            let (verdict, problems) = self.verdict(&values, date);
-            let keep = self.messages && (verdict != Verdict::Clear || keep_all);
-            windows.push(Window {
-                end,
-                verdict,
-                values: keep.then_some(values),
-                date,
-                problems,
-            });
-            agg.pop(start);
-        }
-        // Each member takes the latest flagged (else unknown) window that
-        // starts at or before it and still holds it. Window ends only grow
-        // with their starts, so the latest such start is the one to test.
-        let mut last_flagged: Option<usize> = None;
-        let mut last_unknown: Option<usize> = None;
-        for j in 0..n {
-            match windows[j].verdict {
-                Verdict::Flagged => last_flagged = Some(j),
-                Verdict::Unknown => last_unknown = Some(j),
-                Verdict::Clear => {}
-            }
-            let holds = |s: Option<usize>| s.filter(|&s| windows[s].end > j);
-            let start = holds(last_flagged).or_else(|| holds(last_unknown)).unwrap_or(j);
-            out.push(self.decide(members, j, start, &windows[start]));
-        }
-    }
-
-    /// Put a window's aggregates where `flag when` and messages read them.
-    fn load(&self, values: &[Option<Owned>], date: NaiveDate) -> std::cell::RefMut<'_, Cx<'p>> {
-        let mut cx = self.scratch.borrow_mut();
-        cx.date = Some(date);
-        cx.start_rule();
-        cx.aggregates.clear();
-        cx.aggregates.extend(
-            values
-                .iter()
-                .map(|v| v.as_ref().map(Owned::to_val).unwrap_or(Val::Unknown)),
-        );
-        cx
-    }
-
-    /// Whether the window is flagged; why not, when that cannot be told.
-    fn verdict(&self, values: &[Option<Owned>], date: NaiveDate) -> (Verdict, Vec<String>) {
-        let mut cx = self.load(values, date);
-        match eval::truth(&mut cx, self.cross.flag) {
-            Some(true) => (Verdict::Flagged, Vec::new()),
-            Some(false) => (Verdict::Clear, Vec::new()),
-            None => {
-                let plan = cx.plan;
-                (
-                    Verdict::Unknown,
-                    cx.problems.iter().map(|p| p.describe(plan, self.lang)).collect(),
-                )
-            }
-        }
-    }
-
-    /// The finding for member `j`, described by `window`, which starts at
-    /// member `start`.
-    fn decide(&self, members: &[&Stored], j: usize, start: usize, window: &Window) -> CrossFinding {
-        let me = members[j];
-        let holds = window.end > j && start <= j;
-        let verdict = if holds { window.verdict } else { Verdict::Clear };
-        let outcome = match verdict {
-            Verdict::Flagged => Outcome::Fail,
-            Verdict::Unknown => Outcome::Unknown,
-            Verdict::Clear => Outcome::Pass,
-        };
-        let mut f = Finding::new(self.rid, outcome, String::new());
-        if outcome == Outcome::Unknown {
-            f.problems = window.problems.clone();
-        }
-        let others = || (start..window.end).filter(move |&k| k != j).map(|k| members[k]);
-        if self.messages {
-            if outcome != Outcome::Pass {
-                f.related = others().take(RELATED).map(|m| m.id.to_string()).collect();
-            }
-            let none = Vec::new();
-            let values = window.values.as_ref().unwrap_or(&none);
-            f.message = self.message(outcome, values, others, window.end - start - 1, window.date);
-            if outcome == Outcome::Unknown && !window.problems.is_empty() && self.rule.unknown.is_empty() {
-                f.message = format!("{}: {}", f.message, window.problems.join("; "));
-            }
-        }
-        let finding = apply_exemptions(
-            f,
-            &self.rule.id,
-            &me.exemptions,
-            Some(me.date),
-            self.lang,
-            self.messages,
-        );
+        let finding = apply_exemptions(f, &rule.id, &me.exemptions, Some(me.date), self.lang, self.messages);
         CrossFinding {
             record: me.record,
             value: me.value,
@@ -476,8 +390,11 @@ impl<'p> Ctx<'p> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn message<'m, I: Iterator<Item = &'m Stored>>(
         &self,
+        plan: &Plan,
+        rule: &RulePlan,
         outcome: Outcome,
         values: &[Option<Owned>],
         others: impl Fn() -> I,
@@ -485,39 +402,46 @@ impl<'p> Ctx<'p> {
         date: NaiveDate,
     ) -> String {
         let template = match outcome {
-            Outcome::Fail => &self.rule.fail,
-            Outcome::Pass => &self.rule.pass,
-            _ => &self.rule.unknown,
+            Outcome::Fail => &rule.fail,
+            Outcome::Pass => &rule.pass,
+            _ => &rule.unknown,
         };
         if template.is_empty() {
-            let title = self.rule.title.get(self.lang).unwrap_or("");
+            let title = rule.title.get(self.lang).unwrap_or("");
             return match (outcome, self.nb()) {
-                (Outcome::Fail, true) => format!("Flagget: {} – sammen med {}", title, self.members(others(), count)),
-                (Outcome::Fail, false) => {
-                    format!("Flagged: {} – together with {}", title, self.members(others(), count))
+                (Outcome::Fail, true) => {
+                    format!("Flagget: {} – sammen med {}", title, self.members_text(others(), count))
                 }
+                (Outcome::Fail, false) => format!(
+                    "Flagged: {} – together with {}",
+                    title,
+                    self.members_text(others(), count)
+                ),
                 (Outcome::Pass, true) => format!("Ikke flagget: {title}"),
                 (Outcome::Pass, false) => format!("Not flagged: {title}"),
                 (_, true) => format!("Kan ikke avgjøres: {title}"),
                 (_, false) => format!("Cannot be decided: {title}"),
             };
         }
+        let mut cx = Cx::new(plan, None);
+        cx.date = Some(date);
+        cx.aggregates = values
+            .iter()
+            .map(|v| v.as_ref().map(Owned::as_val).unwrap_or(Val::Unknown))
+            .collect();
         let mut out = String::new();
         for piece in template.pieces(self.lang) {
             match piece {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Value(node) => {
-                    let mut cx = self.load(values, date);
-                    out.push_str(&eval::show(&eval::eval(&mut cx, *node), self.lang));
-                }
-                Piece::Members => out.push_str(&self.members(others(), count)),
+                Piece::Value(node) => out.push_str(&eval::show(&eval::eval(&mut cx, *node), self.lang)),
+                Piece::Members => out.push_str(&self.members_text(others(), count)),
             }
         }
         out
     }
 
     /// `A-1 (2024-01-15, 400 000 NOK), A-2 (…)`, at most ten.
-    fn members<'m>(&self, others: impl Iterator<Item = &'m Stored>, count: usize) -> String {
+    fn members_text<'m>(&self, others: impl Iterator<Item = &'m Stored>, count: usize) -> String {
         const SHOWN: usize = 10;
         if count == 0 {
             return if self.nb() {
@@ -542,6 +466,199 @@ impl<'p> Ctx<'p> {
             });
         }
         parts.join(", ")
+    }
+}
+
+/// Decides the windows of one rule.
+struct Decider<'p> {
+    /// One evaluation state for every window, to spare an allocation each.
+    scratch: std::cell::RefCell<Cx<'p>>,
+    rule: &'p RulePlan,
+    cross: &'p CrossPlan,
+    lang: Lang,
+    messages: bool,
+}
+
+impl<'p> Decider<'p> {
+    /// Decide the group of members `start..end` of `d.members`.
+    fn group(&self, d: &mut Decided, start: usize, end: usize) {
+        // Amounts in one group must share a currency: the most common one
+        // is summed, members in another currency are reported, not summed.
+        let currency_of = |m: &Stored| {
+            m.values.iter().flatten().find_map(|v| match v {
+                Owned::Money(money) => Some(money.currency),
+                _ => None,
+            })
+        };
+        let mut counts: Vec<(Currency, usize)> = Vec::new();
+        for m in &d.members[start..end] {
+            if let Some(c) = currency_of(m) {
+                match counts.iter_mut().find(|(x, _)| *x == c) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((c, 1)),
+                }
+            }
+        }
+        // The most common currency; on a tie NOK, then the first code.
+        counts.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then((b.0 == Currency::NOK).cmp(&(a.0 == Currency::NOK)))
+                .then(a.0.cmp(&b.0))
+        });
+        let main = counts.first().map(|(c, _)| *c);
+        let base = d.order.len();
+        for i in start..end {
+            let m = &d.members[i];
+            let other = m
+                .values
+                .iter()
+                .flatten()
+                .any(|v| matches!(v, Owned::Money(x) if Some(x.currency) != main));
+            match (other, main) {
+                (true, Some(main)) => d.decisions.push(Decision {
+                    record: m.record,
+                    member: i as u32,
+                    kind: DecisionKind::Currency { main },
+                }),
+                _ => d.order.push(i as u32),
+            }
+        }
+        let list: Vec<&Stored> = d.order[base..].iter().map(|&i| &d.members[i as usize]).collect();
+        let mut windows = Vec::new();
+        let mut decisions = Vec::new();
+        match self.cross.window {
+            WindowPlan::All => self.fixed(&list, base, |_| 0, &mut windows, &mut decisions),
+            WindowPlan::Calendar(unit) => {
+                self.fixed(&list, base, |d| period_index(d, unit), &mut windows, &mut decisions)
+            }
+            WindowPlan::Rolling(duration) => self.rolling(&list, base, duration, &mut windows, &mut decisions),
+        }
+        let first = d.windows.len() as u32;
+        d.windows.extend(windows);
+        for (at, window, start) in decisions {
+            let member = d.order[base + at];
+            d.decisions.push(Decision {
+                record: d.members[member as usize].record,
+                member,
+                kind: DecisionKind::Window {
+                    window: first + window,
+                    start,
+                    at: at as u32,
+                },
+            });
+        }
+    }
+
+    /// Disjoint windows: runs of members with the same period. Pushes the
+    /// windows, and per member (its place, its window, the window's start).
+    fn fixed(
+        &self,
+        members: &[&Stored],
+        base: usize,
+        period: impl Fn(NaiveDate) -> i64,
+        windows: &mut Vec<Window>,
+        decisions: &mut Vec<(usize, u32, u32)>,
+    ) {
+        let mut start = 0;
+        while start < members.len() {
+            let p = period(members[start].date);
+            let end = start + members[start..].iter().take_while(|m| period(m.date) == p).count();
+            let mut agg = Aggregates::new(&self.cross.aggregates, members);
+            for j in start..end {
+                agg.push(j);
+            }
+            let values = agg.values();
+            let date = members[end - 1].date;
+            let (verdict, problems) = self.verdict(&values, date);
+            let index = windows.len() as u32;
+            let values = self.messages.then(|| values.into_boxed_slice());
+            windows.push(Window {
+                base: base as u32,
+                end: end as u32,
+                verdict,
+                date,
+                values,
+                problems,
+            });
+            decisions.extend((start..end).map(|j| (j, index, start as u32)));
+            start = end;
+        }
+    }
+
+    /// Rolling windows: for each member, the members dated less than
+    /// `duration` after it. A member is decided by the latest flagged (else
+    /// unknown) window that holds it; window ends only grow with their
+    /// starts, so the latest such start is the one to test.
+    fn rolling(
+        &self,
+        members: &[&Stored],
+        base: usize,
+        duration: crate::value::Duration,
+        windows: &mut Vec<Window>,
+        decisions: &mut Vec<(usize, u32, u32)>,
+    ) {
+        let n = members.len();
+        let first = windows.len();
+        let mut agg = Aggregates::new(&self.cross.aggregates, members);
+        let mut end = 0;
+        let keep_all = self.messages && !self.rule.pass.is_empty();
+        for start in 0..n {
+            let limit = duration.after(members[start].date);
+            while end < n && limit.is_none_or(|l| members[end].date < l) {
+                agg.push(end);
+                end += 1;
+            }
+            let values = agg.values();
+            let date = members[end - 1].date;
+            let (verdict, problems) = self.verdict(&values, date);
+            let keep = self.messages && (verdict != Verdict::Clear || keep_all);
+            let values = keep.then(|| values.into_boxed_slice());
+            windows.push(Window {
+                base: base as u32,
+                end: end as u32,
+                verdict,
+                date,
+                values,
+                problems,
+            });
+            agg.pop(start);
+        }
+        let mut last_flagged: Option<usize> = None;
+        let mut last_unknown: Option<usize> = None;
+        for j in 0..n {
+            match windows[first + j].verdict {
+                Verdict::Flagged => last_flagged = Some(j),
+                Verdict::Unknown => last_unknown = Some(j),
+                Verdict::Clear => {}
+            }
+            let holds = |s: Option<usize>| s.filter(|&s| windows[first + s].end as usize > j);
+            let start = holds(last_flagged).or_else(|| holds(last_unknown)).unwrap_or(j);
+            decisions.push((j, (first + start) as u32 - first as u32, start as u32));
+        }
+    }
+
+    /// Whether the window is flagged; why not, when that cannot be told.
+    fn verdict(&self, values: &[Option<Owned>], date: NaiveDate) -> (Verdict, Vec<String>) {
+        let mut cx = self.scratch.borrow_mut();
+        cx.date = Some(date);
+        cx.start_rule();
+        cx.aggregates.clear();
+        cx.aggregates.extend(
+            values
+                .iter()
+                .map(|v| v.as_ref().map(Owned::to_val).unwrap_or(Val::Unknown)),
+        );
+        match eval::truth(&mut cx, self.cross.flag) {
+            Some(true) => (Verdict::Flagged, Vec::new()),
+            Some(false) => (Verdict::Clear, Vec::new()),
+            None => {
+                let plan = cx.plan;
+                (
+                    Verdict::Unknown,
+                    cx.problems.iter().map(|p| p.describe(plan, self.lang)).collect(),
+                )
+            }
+        }
     }
 }
 

@@ -149,6 +149,30 @@ impl<'p> Engine<'p> {
         Ok(RecordOutput { evaluated, members })
     }
 
+    /// First pass of a two-pass run: the record's part in the cross-record
+    /// rules, nothing else.
+    pub fn cross_members(&self, record: Record, index: u64) -> Vec<(RuleId, Member)> {
+        let Some(id) = record.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) else {
+            return Vec::new();
+        };
+        let mut members = Vec::new();
+        let mut cx = Cx::new(self.plan, Some(&record));
+        for (i, rule) in self.plan.rules.iter().enumerate() {
+            let RuleKind::Cross(cross) = &rule.kind else { continue };
+            cx.start_rule();
+            if let Some(cond) = self.plan.policies[rule.policy as usize].applies
+                && eval::truth(&mut cx, cond) != Some(true)
+            {
+                continue;
+            }
+            cx.start_rule();
+            if let Part::Member(m) = self.take_part(&mut cx, i as RuleId, rule, cross, &record, index, id) {
+                members.push((i as RuleId, m));
+            }
+        }
+        members
+    }
+
     fn check_exemption_names(&self, record: &mut Record) {
         let Some(exemptions) = &record.exemptions else { return };
         let mut warnings = Vec::new();

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod cross;
 pub mod diag;
 pub mod engine;

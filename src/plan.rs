@@ -320,6 +320,22 @@ impl Plan {
         self.sources.text(file).get(span.start..span.end).unwrap_or("")
     }
 
+    /// The record fields some expression of the plan reads.
+    pub fn fields_used(&self) -> crate::schema::FieldSet {
+        let mut set = crate::schema::FieldSet::default();
+        for node in &self.nodes {
+            match node {
+                Node::Field(_, i) | Node::List(_, i) | Node::VarField(_, _, i) => set.insert(*i),
+                Node::Project(_, _, list, item) => {
+                    set.insert(*list);
+                    set.insert(*item);
+                }
+                _ => {}
+            }
+        }
+        set
+    }
+
     pub fn has_cross_rules(&self) -> bool {
         self.rules.iter().any(RulePlan::is_cross)
     }

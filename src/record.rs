@@ -472,13 +472,13 @@ pub mod canonical_json {
             unit: b.unit.as_deref(),
         });
         let s = &r.supplier;
-        let supplier = (s.id.is_some() || s.name.is_some()).then(|| PartyJ {
+        let supplier = (s.id.is_some() || s.name.is_some()).then_some(PartyJ {
             id: s.id.as_deref(),
             name: s.name.as_deref(),
         });
         let e = &r.environment;
-        let environment =
-            (e.spec_requirements.is_some() || e.justification.is_some() || e.exemption.is_some()).then(|| EnvJ {
+        let environment = (e.spec_requirements.is_some() || e.justification.is_some() || e.exemption.is_some())
+            .then_some(EnvJ {
                 spec_requirements: e.spec_requirements,
                 justification: e.justification.as_deref(),
                 exemption: e.exemption.as_deref(),

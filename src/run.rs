@@ -1,18 +1,21 @@
 //! One check run: read records in batches, evaluate each batch on all cores,
-//! hand results to the renderer in input order, then decide cross-record
-//! rules and finish the report.
+//! and hand results to the renderer in input order.
 //!
 //! Per-record rules stream: memory does not grow with the number of records.
-//! Cross-record rules keep a few words per taking-part record; when their
-//! findings must appear in per-record output (or can change a record's
-//! status), records are held back until the input ends.
+//! Cross-record rules keep a few words per taking-part record. When their
+//! findings must appear in per-record output, the input is read twice: a
+//! first pass reads only the fields cross-record rules need and decides
+//! their windows; the second evaluates everything and renders each record
+//! with its cross-record findings, still streaming. A summary-only run reads
+//! once and keeps, per taking-part record, only what the summary needs.
 
-use crate::cross::{Collector, CrossFinding};
+use crate::cross::{Collector, Decided};
 use crate::engine::{Engine, status_of};
 use crate::finding::{Evaluated, InputError};
-use crate::input::{InputSpec, Reader};
-use crate::plan::{Plan, RuleKind};
+use crate::input::{InputSpec, Raw, Reader};
+use crate::plan::{Node, NodeId, Plan, RuleKind};
 use crate::report::{Facts, Meta, Renderer, Standing, Summary};
+use crate::schema::{FieldSet, idx};
 use crate::syntax::ast::Lang;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -28,6 +31,8 @@ pub struct RunOptions {
     pub batch: usize,
     /// Render messages (not needed for a summary-only report).
     pub messages: bool,
+    /// How inputs are read.
+    pub read: crate::input::ReadOptions,
 }
 
 impl Default for RunOptions {
@@ -37,6 +42,7 @@ impl Default for RunOptions {
             threads: 0,
             batch: 4096,
             messages: true,
+            read: Default::default(),
         }
     }
 }
@@ -61,24 +67,31 @@ pub fn run(
         .map_err(io::Error::other)?;
     let mut engine = Engine::new(plan, opts.lang);
     engine.messages = opts.messages;
-    let mut collectors: Vec<Collector> = plan
-        .rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| matches!(r.kind, RuleKind::Cross(_)))
-        .map(|(i, _)| Collector::new(i as u16))
-        .collect();
-    // Records whose cross-record findings must appear in per-record output
-    // are held back whole; for a summary, only what the summary needs.
-    let hold_back = !collectors.is_empty() && renderer.wants_records();
-    let mut held: Vec<Evaluated> = Vec::new();
-    let mut deferred: Vec<(u64, Facts, Standing)> = Vec::new();
-    let mut summary = Summary::new(plan);
-    let mut errors = Vec::new();
-    let mut seen_ids: HashSet<u64> = HashSet::new();
-    let mut reader = Reader::new(inputs, opts.batch);
-    let mut next_index = 0u64;
+    let two_pass = plan.has_cross_rules() && renderer.wants_records();
+    // Standard input can be read once: keep it for the second pass.
+    let (inputs, _kept) = if two_pass {
+        keep_stdin(inputs)?
+    } else {
+        (inputs.to_vec(), None)
+    };
+    let decided = if two_pass {
+        Some(decide_cross(plan, &engine, &inputs, opts, &pool))
+    } else {
+        None
+    };
+    let mut pass = Pass {
+        plan,
+        summary: Summary::new(plan),
+        errors: Vec::new(),
+        seen_ids: HashSet::new(),
+        collectors: if two_pass { Vec::new() } else { collectors(plan) },
+        decided,
+        deferred: Vec::new(),
+    };
     renderer.begin(plan, meta)?;
+    let want = fields_wanted(plan, opts.messages);
+    let mut reader = Reader::new(&inputs, opts.batch, opts.read.clone());
+    let mut next_index = 0u64;
     loop {
         let batch = reader.next_batch();
         if batch.is_empty() {
@@ -86,89 +99,279 @@ pub fn run(
         }
         let base = next_index;
         next_index += batch.len() as u64;
-        let results: Vec<_> = pool.install(|| {
+        let results = pool.install(|| evaluate_batch(&engine, batch, base, want));
+        for result in results {
+            match result {
+                Ok(out) => pass.record(out, renderer)?,
+                Err(e) => {
+                    pass.summary.input_errors += 1;
+                    pass.errors.push(e);
+                }
+            }
+        }
+    }
+    pass.finish_cross(opts, &pool);
+    renderer.finish(plan, meta, &pass.summary, &pass.errors)?;
+    Ok(RunResult {
+        summary: pass.summary,
+        errors: pass.errors,
+    })
+}
+
+fn evaluate_batch(
+    engine: &Engine<'_>,
+    batch: Vec<Raw>,
+    base: u64,
+    want: FieldSet,
+) -> Vec<Result<crate::engine::RecordOutput, InputError>> {
+    batch
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let index = base + i as u64;
+            let (source, record) = raw.into_record(want);
+            match record {
+                Ok(r) => engine.evaluate(r, source, index),
+                Err(message) => Err(InputError { index, source, message }),
+            }
+        })
+        .collect()
+}
+
+/// The state of the (main) pass over the records.
+struct Pass<'p> {
+    plan: &'p Plan,
+    summary: Summary,
+    errors: Vec<InputError>,
+    /// Hashes of the ids seen, to warn about duplicates.
+    seen_ids: HashSet<u64>,
+    /// Single pass: cross-record members collected as records go by.
+    collectors: Vec<Collector>,
+    /// Two passes: the cross-record decisions of the first.
+    decided: Option<Vec<Decided>>,
+    /// Single pass: what the summary needs of taking-part records until
+    /// their cross-record findings are known.
+    deferred: Vec<(u64, Facts<'static>, Standing)>,
+}
+
+impl Pass<'_> {
+    fn record(&mut self, out: crate::engine::RecordOutput, renderer: &mut dyn Renderer) -> io::Result<()> {
+        let crate::engine::RecordOutput { mut evaluated, members } = out;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        evaluated.id.hash(&mut h);
+        if !self.seen_ids.insert(h.finish()) {
+            evaluated.warnings.push(crate::record::DataWarning {
+                field: "id".into(),
+                message: format!("another record in the input has the id `{}`", evaluated.id),
+            });
+        }
+        if let Some(decided) = &mut self.decided {
+            add_decided(self.plan, decided, &mut evaluated);
+            self.summary.add_record(self.plan, &evaluated);
+            return renderer.record(self.plan, &evaluated);
+        }
+        if members.is_empty() {
+            self.summary.add_record(self.plan, &evaluated);
+            return renderer.record(self.plan, &evaluated);
+        }
+        for (rule, member) in members {
+            if let Some(c) = self.collectors.iter_mut().find(|c| c.rule() == rule) {
+                c.add(member);
+            }
+        }
+        // The summary counts this record once its cross-record findings are
+        // decided; a renderer that shows records one by one never gets here.
+        self.summary.add_findings(&evaluated.findings, evaluated.value);
+        self.deferred.push((
+            evaluated.index,
+            Facts::owned(&evaluated),
+            Standing::of(self.plan, &evaluated.findings),
+        ));
+        renderer.record(self.plan, &evaluated)
+    }
+
+    /// Single pass: decide the cross-record rules and count the deferred
+    /// records.
+    fn finish_cross(&mut self, opts: &RunOptions, pool: &rayon::ThreadPool) {
+        if self.collectors.is_empty() {
+            return;
+        }
+        let plan = self.plan;
+        let collectors = std::mem::take(&mut self.collectors);
+        let mut cross: Vec<_> = pool.install(|| {
+            collectors
+                .into_par_iter()
+                .flat_map_iter(|c| c.finish(plan, opts.lang, opts.messages).into_findings(plan))
+                .collect()
+        });
+        cross.sort_by_key(|f: &crate::cross::CrossFinding| (f.record, f.finding.rule));
+        let mut pending = cross.into_iter().peekable();
+        for (index, facts, mut standing) in std::mem::take(&mut self.deferred) {
+            while let Some(f) = pending.next_if(|f| f.record == index) {
+                self.summary.add_findings(std::slice::from_ref(&f.finding), f.value);
+                standing.add(plan, &f.finding);
+            }
+            self.summary.add_standing(&facts, &standing);
+        }
+    }
+}
+
+/// Merge the record's cross-record findings (second pass) into its own.
+fn add_decided(plan: &Plan, decided: &mut [Decided], r: &mut Evaluated) {
+    let mut added = false;
+    for d in decided.iter_mut() {
+        if let Some(f) = d.take(plan, r.index) {
+            r.findings.push(f.finding);
+            added = true;
+        }
+    }
+    if added {
+        r.findings.sort_by_key(|f| f.rule);
+        r.status = status_of(plan, &r.findings);
+    }
+}
+
+fn collectors(plan: &Plan) -> Vec<Collector> {
+    plan.rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.kind, RuleKind::Cross(_)))
+        .map(|(i, _)| Collector::new(i as u16))
+        .collect()
+}
+
+/// First pass: read the fields cross-record rules need and decide them.
+fn decide_cross(
+    plan: &Plan,
+    engine: &Engine<'_>,
+    inputs: &[InputSpec],
+    opts: &RunOptions,
+    pool: &rayon::ThreadPool,
+) -> Vec<Decided> {
+    let want = cross_fields(plan);
+    let mut collectors = collectors(plan);
+    let mut reader = Reader::new(inputs, opts.batch, opts.read.clone());
+    let mut next_index = 0u64;
+    loop {
+        let batch = reader.next_batch();
+        if batch.is_empty() {
+            break;
+        }
+        let base = next_index;
+        next_index += batch.len() as u64;
+        let members: Vec<_> = pool.install(|| {
             batch
                 .into_par_iter()
                 .enumerate()
                 .map(|(i, raw)| {
-                    let index = base + i as u64;
-                    let (source, record) = raw.into_record();
-                    match record {
-                        Ok(r) => engine.evaluate(r, source, index),
-                        Err(message) => Err(InputError { index, source, message }),
-                    }
+                    let (_, record) = raw.into_record(want);
+                    record
+                        .map(|r| engine.cross_members(r, base + i as u64))
+                        .unwrap_or_default()
                 })
                 .collect()
         });
-        for result in results {
-            match result {
-                Ok(out) => {
-                    let mut out = out;
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    out.evaluated.id.hash(&mut h);
-                    if !seen_ids.insert(h.finish()) {
-                        out.evaluated.warnings.push(crate::record::DataWarning {
-                            field: "id".into(),
-                            message: format!("another record in the input has the id `{}`", out.evaluated.id),
-                        });
-                    }
-                    let takes_part = !out.members.is_empty();
-                    for (rule, member) in out.members {
-                        if let Some(c) = collectors.iter_mut().find(|c| c.rule() == rule) {
-                            c.add(member);
-                        }
-                    }
-                    if hold_back {
-                        held.push(out.evaluated);
-                    } else if takes_part {
-                        let r = &out.evaluated;
-                        summary.add_findings(&r.findings, r.value);
-                        deferred.push((r.index, Facts::of(r), Standing::of(plan, &r.findings)));
-                        renderer.record(plan, r)?;
-                    } else {
-                        summary.add_record(plan, &out.evaluated);
-                        renderer.record(plan, &out.evaluated)?;
-                    }
-                }
-                Err(e) => {
-                    summary.input_errors += 1;
-                    errors.push(e);
-                }
+        for (rule, member) in members.into_iter().flatten() {
+            if let Some(c) = collectors.iter_mut().find(|c| c.rule() == rule) {
+                c.add(member);
             }
         }
     }
-    let mut cross: Vec<CrossFinding> = pool.install(|| {
+    pool.install(|| {
         collectors
             .into_par_iter()
-            .flat_map_iter(|c| c.finish(plan, opts.lang, opts.messages))
+            .map(|c| c.finish(plan, opts.lang, opts.messages))
             .collect()
-    });
-    cross.sort_by_key(|f| (f.record, f.finding.rule));
-    if hold_back {
-        let mut pending = cross.into_iter().peekable();
-        for mut r in held {
-            let mut added = false;
-            while let Some(f) = pending.next_if(|f| f.record == r.index) {
-                r.findings.push(f.finding);
-                added = true;
-            }
-            if added {
-                r.findings.sort_by_key(|f| f.rule);
-                r.status = status_of(plan, &r.findings);
-            }
-            summary.add_record(plan, &r);
-            renderer.record(plan, &r)?;
-        }
-    } else {
-        let mut pending = cross.into_iter().peekable();
-        for (index, facts, mut standing) in deferred {
-            while let Some(f) = pending.next_if(|f| f.record == index) {
-                summary.add_findings(std::slice::from_ref(&f.finding), f.value);
-                standing.add(plan, &f.finding);
-            }
-            summary.add_standing(&facts, &standing);
+    })
+}
+
+/// Copy standard input to a temporary file that both passes read.
+fn keep_stdin(inputs: &[InputSpec]) -> io::Result<(Vec<InputSpec>, Option<tempfile::TempPath>)> {
+    if !inputs.iter().any(|i| matches!(i, InputSpec::Stdin)) {
+        return Ok((inputs.to_vec(), None));
+    }
+    let mut file = tempfile::NamedTempFile::new()?;
+    io::copy(&mut io::stdin().lock(), &mut file)?;
+    let path = file.into_temp_path();
+    let inputs = inputs
+        .iter()
+        .map(|i| match i {
+            InputSpec::Stdin => InputSpec::Kept(path.to_path_buf()),
+            other => other.clone(),
+        })
+        .collect();
+    Ok((inputs, Some(path)))
+}
+
+/// The record fields a run reads: those the rules use, and those reports
+/// show. Everything else in the input is skipped unread.
+fn fields_wanted(plan: &Plan, messages: bool) -> FieldSet {
+    let mut want = plan.fields_used();
+    for field in [
+        idx("id"),
+        idx("date"),
+        idx("estimated_value"),
+        idx("awarded_value"),
+        idx("buyer.id"),
+        idx("buyer.name"),
+    ] {
+        want.insert(field);
+    }
+    if messages {
+        want.insert(idx("title"));
+    }
+    want
+}
+
+/// The fields the first pass reads: those of the policies' scopes and of the
+/// cross-record rules' conditions, keys and values, and the date.
+fn cross_fields(plan: &Plan) -> FieldSet {
+    let mut roots: Vec<NodeId> = plan.policies.iter().filter_map(|p| p.applies).collect();
+    for rule in &plan.rules {
+        if let RuleKind::Cross(c) = &rule.kind {
+            roots.extend(rule.applies);
+            roots.extend(c.filter);
+            roots.extend(c.keys.iter().copied());
+            roots.extend(c.member_values.iter().copied());
         }
     }
-    renderer.finish(plan, meta, &summary, &errors)?;
-    Ok(RunResult { summary, errors })
+    let mut want = fields_below(plan, &roots);
+    want.insert(idx("id"));
+    want.insert(idx("date"));
+    want
+}
+
+/// The record fields the expressions at `roots` read.
+fn fields_below(plan: &Plan, roots: &[NodeId]) -> FieldSet {
+    let mut want = FieldSet::default();
+    let mut stack = roots.to_vec();
+    let mut seen = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        match plan.node(id) {
+            Node::Field(_, i) | Node::List(_, i) => want.insert(*i),
+            Node::VarField(_, _, i) => want.insert(*i),
+            Node::Project(_, _, list, item) => {
+                want.insert(*list);
+                want.insert(*item);
+            }
+            Node::Let(l) => stack.push(plan.lets[*l as usize]),
+            Node::Index(a, _) | Node::Not(a) | Node::Neg(a) | Node::Test(_, a) => stack.push(*a),
+            Node::And(c) | Node::Or(c) | Node::Call(_, c) => stack.extend(c.iter().copied()),
+            Node::Cmp(_, a, b) | Node::Arith(_, a, b) | Node::StartsWith(a, b) | Node::Otherwise(a, b) => {
+                stack.extend([*a, *b])
+            }
+            Node::In { value, list, .. } => stack.extend([*value, *list]),
+            Node::If(a, b, c) => stack.extend([*a, *b, *c]),
+            Node::Quant { list, filter, body, .. } => {
+                stack.push(*list);
+                stack.extend(*filter);
+                stack.extend(*body);
+            }
+            Node::Const(_) | Node::Param(_) | Node::Var(_) | Node::Aggregate(_) => {}
+        }
+    }
+    want
 }

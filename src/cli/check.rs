@@ -47,6 +47,8 @@ pub struct CheckArgs {
     /// When to colour the text report
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    #[command(flatten)]
+    input: super::InputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,10 +81,18 @@ pub fn check(args: CheckArgs) -> u8 {
         lang: args.lang.into(),
         inputs: args.records.clone(),
     };
+    let read = match args.input.options() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let opts = RunOptions {
         lang: args.lang.into(),
         threads: args.threads,
         messages: !args.summary,
+        read,
         ..RunOptions::default()
     };
     let color = match args.color {
@@ -145,13 +155,13 @@ pub fn check(args: CheckArgs) -> u8 {
 /// Standard output, or a temporary file renamed over `--output` once the
 /// report is complete, so that an interrupted run never leaves half a
 /// report in place of a good one.
-enum Target {
+pub(crate) enum Target {
     Stdout(io::Stdout),
     File(tempfile::NamedTempFile, PathBuf),
 }
 
 impl Target {
-    fn open(path: Option<&std::path::Path>) -> io::Result<Target> {
+    pub(crate) fn open(path: Option<&std::path::Path>) -> io::Result<Target> {
         match path {
             None => Ok(Target::Stdout(io::stdout())),
             Some(p) => {
@@ -165,7 +175,7 @@ impl Target {
         }
     }
 
-    fn commit(self) -> io::Result<()> {
+    pub(crate) fn commit(self) -> io::Result<()> {
         match self {
             Target::Stdout(mut s) => s.flush(),
             Target::File(tmp, path) => {

@@ -1,6 +1,8 @@
 //! The command line: a thin shell over the library. One file per command.
 
 mod check;
+mod coverage;
+mod import;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -17,6 +19,65 @@ pub struct Cli {
 enum Command {
     /// Check records against policies and report what complies
     Check(check::CheckArgs),
+    /// Convert records from eForms, OCDS, CSV or Excel to canonical JSON Lines
+    Import(import::ImportArgs),
+    /// Count how many records have each field
+    Coverage(coverage::CoverageArgs),
+}
+
+/// How input files are read: shared by every command that reads records.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// Read every input as this format instead of going by file names
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<InputFormatArg>,
+    /// Map a table column to a record field, e.g. --map "Anslått verdi=estimated_value" (repeatable)
+    #[arg(long = "map", value_name = "HEADER=FIELD", value_parser = parse_set)]
+    maps: Vec<(String, String)>,
+    /// A column mapping file for CSV and Excel inputs (see docs/inputs.md)
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum InputFormatArg {
+    /// canonical records, one JSON object per line
+    Jsonl,
+    /// canonical records in JSON
+    Json,
+    /// eForms notices (Doffin, TED)
+    Eforms,
+    /// Open Contracting Data Standard releases or records
+    Ocds,
+    /// a table with a header row
+    Csv,
+    /// an Excel workbook
+    Xlsx,
+}
+
+impl InputArgs {
+    pub fn options(&self) -> Result<crate::input::ReadOptions, String> {
+        use crate::input::{InputFormat, table::Mapping};
+        let mut mapping = match &self.mapping {
+            Some(path) => Mapping::from_file(path)?,
+            None => Mapping::default(),
+        };
+        for (header, field) in &self.maps {
+            mapping = mapping.with(header, field)?;
+        }
+        let format = self.input_format.map(|f| match f {
+            InputFormatArg::Jsonl => InputFormat::Jsonl,
+            InputFormatArg::Json => InputFormat::Json,
+            InputFormatArg::Eforms => InputFormat::Eforms,
+            InputFormatArg::Ocds => InputFormat::Ocds,
+            InputFormatArg::Csv => InputFormat::Csv,
+            InputFormatArg::Xlsx => InputFormat::Xlsx,
+        });
+        Ok(crate::input::ReadOptions {
+            format,
+            mapping: std::sync::Arc::new(mapping),
+        })
+    }
 }
 
 /// Report language.
@@ -59,6 +120,8 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::check(args),
+        Command::Import(args) => import::import(args),
+        Command::Coverage(args) => coverage::coverage(args),
     };
     ExitCode::from(code)
 }

@@ -284,10 +284,19 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
     let day = match t.get(..10) {
-        Some(d) if t.len() == 10 || t[10..].starts_with(['T', ' ']) => d,
+        Some(d) if t.len() == 10 || t[10..].starts_with(['T', ' ']) => d.as_bytes(),
         _ => return None,
     };
-    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+    let digits = |range: std::ops::Range<usize>| {
+        day[range]
+            .iter()
+            .try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
+    };
+    if day[4] != b'-' || day[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
 /// An object key, borrowed unless it has escapes.
@@ -1166,6 +1175,23 @@ mod tests {
         assert_eq!(r.rationale.as_deref(), Some(""));
         assert_eq!(r.lots.as_deref().map(<[Lot]>::len), Some(0));
         assert_eq!(r.framework, Some(false));
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(parse_date("2024-03-01T10:00:00Z"), NaiveDate::from_ymd_opt(2024, 3, 1));
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024/01/01",
+            "17.03.2021",
+            "2024-1-01",
+            "",
+            "２０２４-01-01",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -14,14 +14,47 @@ use crate::finding::Source;
 use crate::record::Record;
 use serde_json::value::RawValue;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// JSON text: a range of a block of input shared by many items, so that
+/// reading does not copy or allocate per record.
+#[derive(Clone)]
+pub struct Text {
+    block: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+}
+
+impl Text {
+    pub fn new(block: Arc<Vec<u8>>, start: usize, end: usize) -> Text {
+        let end = end.min(block.len());
+        Text {
+            block,
+            start: start.min(end),
+            end,
+        }
+    }
+
+    pub fn from_vec(bytes: Vec<u8>) -> Text {
+        let end = bytes.len();
+        Text {
+            block: Arc::new(bytes),
+            start: 0,
+            end,
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.block[self.start..self.end]
+    }
+}
 
 /// One input item before evaluation.
 pub enum Payload {
     /// A canonical record in JSON, still to be parsed.
-    Json(Vec<u8>),
+    Json(Text),
     /// A record a reader has already built.
     Record(Box<Record>),
     /// Input that could not be read as a record.
@@ -34,10 +67,11 @@ pub struct Raw {
 }
 
 impl Raw {
-    /// Parse the payload into a record, or say why not.
-    pub fn into_record(self) -> (Source, Result<Record, String>) {
+    /// Parse the payload into a record, reading the fields in `want`, or say
+    /// why not.
+    pub fn into_record(self, want: crate::schema::FieldSet) -> (Source, Result<Record, String>) {
         let result = match self.payload {
-            Payload::Json(bytes) => canonical::parse_record(&bytes).map_err(|e| json_error(&e)),
+            Payload::Json(text) => canonical::parse_record_with(text.bytes(), want).map_err(|e| json_error(&e)),
             Payload::Record(r) => Ok(*r),
             Payload::Error(e) => Err(e),
         };
@@ -70,6 +104,8 @@ pub fn json_error(e: &serde_json::Error) -> String {
 pub enum InputSpec {
     Path(PathBuf),
     Stdin,
+    /// Standard input, kept in a file to be read more than once; shown as `-`.
+    Kept(PathBuf),
 }
 
 impl InputSpec {
@@ -84,21 +120,45 @@ impl InputSpec {
     pub fn display(&self) -> String {
         match self {
             InputSpec::Path(p) => p.display().to_string(),
-            InputSpec::Stdin => "-".to_string(),
+            InputSpec::Stdin | InputSpec::Kept(_) => "-".to_string(),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    JsonLines,
+/// The input formats anskaff reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputFormat {
+    /// Canonical records: JSON Lines (`.jsonl`).
+    Jsonl,
+    /// Canonical records: JSON (`.json`).
     Json,
+    /// eForms notices (Doffin, TED): XML.
+    Eforms,
+    /// Open Contracting Data Standard: JSON or JSON Lines.
+    Ocds,
+    /// A table with a header row: CSV.
+    Csv,
+    /// A table with a header row: an Excel workbook.
+    Xlsx,
 }
 
-fn format_of(path: &Path) -> Option<Format> {
+/// How inputs are read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Read every file as this format, whatever its name says.
+    pub format: Option<InputFormat>,
+    /// How table columns map to record fields.
+    pub mapping: Arc<table::Mapping>,
+}
+
+/// The format a file's name says, if it says one.
+fn format_of(path: &Path) -> Option<InputFormat> {
     match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "jsonl" | "ndjson" => Some(Format::JsonLines),
-        "json" => Some(Format::Json),
+        "jsonl" | "ndjson" => Some(InputFormat::Jsonl),
+        "json" => Some(InputFormat::Json),
+        "xml" => Some(InputFormat::Eforms),
+        "csv" | "tsv" => Some(InputFormat::Csv),
+        "xlsx" | "xlsm" => Some(InputFormat::Xlsx),
         _ => None,
     }
 }
@@ -108,32 +168,140 @@ pub struct Reader {
     queue: std::collections::VecDeque<Pending>,
     current: Option<Current>,
     batch: usize,
+    options: ReadOptions,
 }
 
 enum Pending {
-    File(PathBuf, Option<Format>),
+    File(PathBuf, Option<InputFormat>),
+    /// OCDS files of one folder, read together (name, files).
+    OcdsGroup(Arc<str>, Vec<PathBuf>),
     Stdin,
+    Kept(PathBuf),
     Error(Source, String),
 }
 
 enum Current {
-    Lines {
-        file: Arc<str>,
-        reader: Box<dyn BufRead + Send>,
-        line: u64,
-    },
+    Lines(Lines),
     Items(std::vec::IntoIter<Raw>),
+}
+
+/// JSON Lines read in large blocks; each line is a range of its block.
+struct Lines {
+    file: Arc<str>,
+    reader: Box<dyn Read + Send>,
+    /// Lines read so far.
+    line: u64,
+    block: Arc<Vec<u8>>,
+    /// Where the next line starts in `block`.
+    pos: usize,
+    eof: bool,
+}
+
+/// How much is read at a time.
+const BLOCK: usize = 1 << 20;
+
+enum Next {
+    Line(Raw),
+    Blank,
+    Error(Raw),
+    End,
+}
+
+impl Lines {
+    fn new(file: Arc<str>, reader: Box<dyn Read + Send>) -> Lines {
+        Lines {
+            file,
+            reader,
+            line: 0,
+            block: Arc::new(Vec::new()),
+            pos: 0,
+            eof: false,
+        }
+    }
+
+    fn next(&mut self) -> Next {
+        loop {
+            let rest = &self.block[self.pos..];
+            if let Some(nl) = memchr::memchr(b'\n', rest) {
+                let (start, end) = (self.pos, self.pos + nl);
+                self.pos = end + 1;
+                return self.item(start, end);
+            }
+            if self.eof {
+                if rest.is_empty() {
+                    return Next::End;
+                }
+                let (start, end) = (self.pos, self.block.len());
+                self.pos = end;
+                return self.item(start, end);
+            }
+            // Move the unfinished line to a new block and read more after it.
+            let mut next = Vec::with_capacity(BLOCK.max(rest.len() * 2));
+            next.extend_from_slice(rest);
+            let filled = next.len();
+            next.resize(filled + BLOCK, 0);
+            let mut got = filled;
+            loop {
+                match self.reader.read(&mut next[got..]) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        got += n;
+                        if got == next.len() || memchr::memchr(b'\n', &next[got - n..got]).is_some() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.eof = true;
+                        self.block = Arc::new(Vec::new());
+                        self.pos = 0;
+                        let source = Source::line(self.file.clone(), self.line + 1);
+                        return Next::Error(Raw {
+                            source,
+                            payload: Payload::Error(format!("cannot read: {e}")),
+                        });
+                    }
+                }
+            }
+            next.truncate(got);
+            self.block = Arc::new(next);
+            self.pos = 0;
+        }
+    }
+
+    fn item(&mut self, mut start: usize, end: usize) -> Next {
+        self.line += 1;
+        if self.line == 1 && self.block[start..end].starts_with(b"\xEF\xBB\xBF") {
+            start += 3;
+        }
+        if self.block[start..end].iter().all(u8::is_ascii_whitespace) {
+            return Next::Blank;
+        }
+        let source = Source::line(self.file.clone(), self.line);
+        Next::Line(Raw {
+            source,
+            payload: Payload::Json(Text::new(self.block.clone(), start, end)),
+        })
+    }
 }
 
 impl Reader {
     /// A reader over `inputs`; directories are expanded to the record files
     /// below them, in name order.
-    pub fn new(inputs: &[InputSpec], batch: usize) -> Reader {
+    pub fn new(inputs: &[InputSpec], batch: usize, options: ReadOptions) -> Reader {
         let mut queue = std::collections::VecDeque::new();
         for input in inputs {
             match input {
                 InputSpec::Stdin => queue.push_back(Pending::Stdin),
-                InputSpec::Path(p) if p.is_dir() => expand_dir(p, &mut queue),
+                InputSpec::Kept(p) => queue.push_back(Pending::Kept(p.clone())),
+                InputSpec::Path(p) if p.is_dir() => {
+                    let mut files = Vec::new();
+                    expand_dir(p, &mut files, &mut queue);
+                    group_ocds(p, files, options.format, &mut queue);
+                }
                 InputSpec::Path(p) => queue.push_back(Pending::File(p.clone(), format_of(p))),
             }
         }
@@ -141,6 +309,7 @@ impl Reader {
             queue,
             current: None,
             batch: batch.max(1),
+            options,
         }
     }
 
@@ -153,33 +322,15 @@ impl Reader {
                     Some(item) => out.push(item),
                     None => self.current = None,
                 },
-                Some(Current::Lines { file, reader, line }) => {
-                    let mut buf = Vec::new();
-                    match reader.read_until(b'\n', &mut buf) {
-                        Ok(0) => self.current = None,
-                        Ok(_) => {
-                            *line += 1;
-                            if *line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
-                                buf.drain(..3);
-                            }
-                            if buf.iter().all(u8::is_ascii_whitespace) {
-                                continue;
-                            }
-                            out.push(Raw {
-                                source: Source::line(file.clone(), *line),
-                                payload: Payload::Json(buf),
-                            });
-                        }
-                        Err(e) => {
-                            let source = Source::line(file.clone(), *line + 1);
-                            out.push(Raw {
-                                source,
-                                payload: Payload::Error(format!("cannot read: {e}")),
-                            });
-                            self.current = None;
-                        }
+                Some(Current::Lines(lines)) => match lines.next() {
+                    Next::Line(raw) => out.push(raw),
+                    Next::Blank => {}
+                    Next::Error(raw) => {
+                        out.push(raw);
+                        self.current = None;
                     }
-                }
+                    Next::End => self.current = None,
+                },
                 None => match self.queue.pop_front() {
                     Some(p) => self.open(p, &mut out),
                     None => break,
@@ -196,14 +347,38 @@ impl Reader {
                 payload: Payload::Error(message),
             }),
             Pending::Stdin => {
-                let reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 16, io::stdin()));
-                self.current = Some(Current::Lines {
-                    file: Arc::from("-"),
-                    reader,
-                    line: 0,
-                });
+                self.current = Some(Current::Lines(Lines::new(Arc::from("-"), Box::new(io::stdin()))));
             }
-            Pending::File(path, format) => {
+            Pending::OcdsGroup(name, paths) => {
+                let mut files = Vec::with_capacity(paths.len());
+                for path in paths {
+                    let file: Arc<str> = Arc::from(path.display().to_string());
+                    match std::fs::read(&path) {
+                        Ok(bytes) => files.push((file, bytes)),
+                        Err(e) => out.push(Raw {
+                            source: Source {
+                                file,
+                                line: None,
+                                locator: None,
+                            },
+                            payload: Payload::Error(format!("cannot read: {}", io_reason(&e))),
+                        }),
+                    }
+                }
+                self.current = Some(Current::Items(ocds::read_many(&name, &files).into_iter()));
+            }
+            Pending::Kept(path) => match File::open(&path) {
+                Ok(f) => self.current = Some(Current::Lines(Lines::new(Arc::from("-"), Box::new(f)))),
+                Err(e) => out.push(Raw {
+                    source: Source {
+                        file: Arc::from("-"),
+                        line: None,
+                        locator: None,
+                    },
+                    payload: Payload::Error(format!("cannot read standard input again: {e}")),
+                }),
+            },
+            Pending::File(path, named) => {
                 let name: Arc<str> = Arc::from(path.display().to_string());
                 let file_error = |message: String| Raw {
                     source: Source {
@@ -217,40 +392,75 @@ impl Reader {
                     out.push(file_error("cannot open: no such file".into()));
                     return;
                 }
-                let Some(format) = format else {
+                let Some(format) = self.options.format.or(named) else {
                     out.push(file_error(
-                        "unknown input format: anskaff reads `.jsonl` (one record per line) and `.json` files".into(),
+                        "unknown input format: anskaff reads `.jsonl` and `.json` (canonical records or OCDS), `.xml` (eForms), `.csv` and `.xlsx`; name the format with --input-format".into(),
                     ));
                     return;
                 };
-                let file = match File::open(&path) {
+                let mut file = match File::open(&path) {
                     Ok(f) => f,
                     Err(e) => {
                         out.push(file_error(format!("cannot open: {}", io_reason(&e))));
                         return;
                     }
                 };
-                match format {
-                    Format::JsonLines => {
-                        let reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 16, file));
-                        self.current = Some(Current::Lines {
-                            file: name,
-                            reader,
-                            line: 0,
-                        });
+                if format == InputFormat::Jsonl {
+                    // Canonical JSON Lines stream; OCDS lines are read whole,
+                    // since one process may span many lines.
+                    let mut head = vec![0u8; 64 * 1024];
+                    let n = read_up_to(&mut file, &mut head);
+                    head.truncate(n);
+                    let first_line = head
+                        .split(|&b| b == b'\n')
+                        .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+                    let ocds = self.options.format.is_none() && first_line.is_some_and(ocds::looks_like_ocds);
+                    let rest: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(file));
+                    if !ocds {
+                        self.current = Some(Current::Lines(Lines::new(name, rest)));
+                        return;
                     }
-                    Format::Json => {
-                        let mut bytes = Vec::new();
-                        if let Err(e) = BufReader::new(file).read_to_end(&mut bytes) {
-                            out.push(file_error(format!("cannot read: {}", io_reason(&e))));
-                            return;
-                        }
-                        self.current = Some(Current::Items(json_documents(name, &bytes).into_iter()));
+                    let mut bytes = Vec::new();
+                    if let Err(e) = BufReader::new(rest).read_to_end(&mut bytes) {
+                        out.push(file_error(format!("cannot read: {}", io_reason(&e))));
+                        return;
                     }
+                    self.current = Some(Current::Items(ocds::read(&name, &bytes).into_iter()));
+                    return;
                 }
+                let mut bytes = Vec::new();
+                if let Err(e) = BufReader::new(file).read_to_end(&mut bytes) {
+                    out.push(file_error(format!("cannot read: {}", io_reason(&e))));
+                    return;
+                }
+                let items = match format {
+                    InputFormat::Json if self.options.format.is_none() && ocds::looks_like_ocds(&bytes) => {
+                        ocds::read(&name, &bytes)
+                    }
+                    InputFormat::Json | InputFormat::Jsonl => json_documents(name, bytes),
+                    InputFormat::Ocds => ocds::read(&name, &bytes),
+                    InputFormat::Eforms => eforms::read(&name, &bytes),
+                    InputFormat::Csv => table::read_csv(&name, &bytes, &self.options.mapping),
+                    InputFormat::Xlsx => table::read_xlsx(&name, &bytes, &self.options.mapping),
+                };
+                self.current = Some(Current::Items(items.into_iter()));
             }
         }
     }
+}
+
+/// Read as much as fits in `buf` (less only at the end of the input).
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    got
 }
 
 fn io_reason(e: &io::Error) -> String {
@@ -262,7 +472,8 @@ fn io_reason(e: &io::Error) -> String {
     }
 }
 
-fn expand_dir(dir: &Path, queue: &mut std::collections::VecDeque<Pending>) {
+/// The record files below `dir`, in name order.
+fn expand_dir(dir: &Path, files: &mut Vec<(PathBuf, InputFormat)>, queue: &mut std::collections::VecDeque<Pending>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -295,22 +506,72 @@ fn expand_dir(dir: &Path, queue: &mut std::collections::VecDeque<Pending>) {
     paths.sort();
     for p in paths {
         if p.is_dir() {
-            expand_dir(&p, queue);
+            expand_dir(&p, files, queue);
         } else if let Some(f) = format_of(&p) {
-            queue.push_back(Pending::File(p, Some(f)));
+            files.push((p, f));
+        }
+    }
+}
+
+/// Queue a folder's files. Its OCDS files are read together, as one input,
+/// where the first of them stands; the others one by one.
+fn group_ocds(
+    dir: &Path,
+    files: Vec<(PathBuf, InputFormat)>,
+    forced: Option<InputFormat>,
+    queue: &mut std::collections::VecDeque<Pending>,
+) {
+    let is_ocds = |path: &Path, format: InputFormat| match forced {
+        Some(f) => f == InputFormat::Ocds,
+        None if matches!(format, InputFormat::Json | InputFormat::Jsonl) => {
+            let mut head = vec![0u8; 64 * 1024];
+            let n = File::open(path).map(|mut f| read_up_to(&mut f, &mut head)).unwrap_or(0);
+            head.truncate(n);
+            let first = head
+                .split(|&b| b == b'\n')
+                .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+                .unwrap_or(&[]);
+            ocds::looks_like_ocds(&head) || ocds::looks_like_ocds(first)
+        }
+        None => false,
+    };
+    let flags: Vec<bool> = files.iter().map(|(p, f)| is_ocds(p, *f)).collect();
+    let group: Vec<PathBuf> = files
+        .iter()
+        .zip(&flags)
+        .filter(|(_, o)| **o)
+        .map(|((p, _), _)| p.clone())
+        .collect();
+    let mut group = (group.len() > 1).then_some(group);
+    let grouped = group.is_some();
+    for ((path, format), ocds) in files.into_iter().zip(flags) {
+        match (ocds, grouped) {
+            (true, true) => {
+                if let Some(all) = group.take() {
+                    queue.push_back(Pending::OcdsGroup(Arc::from(dir.display().to_string()), all));
+                }
+            }
+            (true, false) => queue.push_back(Pending::File(path, Some(InputFormat::Ocds))),
+            (false, _) => queue.push_back(Pending::File(path, Some(format))),
         }
     }
 }
 
 /// The records in a `.json` file: one record, an array of records,
 /// `{"records": [...]}`, or several such documents back to back.
-fn json_documents(file: Arc<str>, bytes: &[u8]) -> Vec<Raw> {
+fn json_documents(file: Arc<str>, bytes: Vec<u8>) -> Vec<Raw> {
     let mut out = Vec::new();
-    let mut body = bytes;
+    let block = Arc::new(bytes);
+    let mut body = &block[..];
     if body.starts_with(b"\xEF\xBB\xBF") {
         body = &body[3..];
     }
     let base = body.as_ptr() as usize;
+    let block_base = block.as_ptr() as usize;
+    let text = |raw: &RawValue| {
+        let start = raw.get().as_ptr() as usize - block_base;
+        Payload::Json(Text::new(block.clone(), start, start + raw.get().len()))
+    };
     let mut lines = LineCounter::new(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         out.push(Raw {
@@ -359,7 +620,7 @@ fn json_documents(file: Arc<str>, bytes: &[u8]) -> Vec<Raw> {
                     let line = lines.line_at(at);
                     out.push(Raw {
                         source: Source::line(file.clone(), line),
-                        payload: Payload::Json(item.get().as_bytes().to_vec()),
+                        payload: text(item),
                     });
                 }
             }
@@ -367,7 +628,7 @@ fn json_documents(file: Arc<str>, bytes: &[u8]) -> Vec<Raw> {
                 let line = lines.line_at(offset);
                 out.push(Raw {
                     source: Source::line(file.clone(), line),
-                    payload: Payload::Json(doc.get().as_bytes().to_vec()),
+                    payload: text(doc),
                 });
             }
         }
@@ -408,7 +669,7 @@ mod tests {
     use super::*;
 
     fn items(bytes: &[u8]) -> Vec<(Option<u64>, bool)> {
-        json_documents(Arc::from("t.json"), bytes)
+        json_documents(Arc::from("t.json"), bytes.to_vec())
             .into_iter()
             .map(|r| (r.source.line, matches!(r.payload, Payload::Json(_))))
             .collect()
@@ -430,4 +691,23 @@ mod tests {
         assert_eq!(items(b"  \n"), [(None, false)]);
         assert_eq!(items(b"[{\"id\": \"a\"},\n{"), [(Some(2), false)]);
     }
+}
+
+/// Every input item in order, parsed into a record with all its fields (or
+/// the reason it could not be): for commands that convert or count records.
+pub fn records(inputs: &[InputSpec], options: ReadOptions) -> impl Iterator<Item = (Source, Result<Record, String>)> {
+    let mut reader = Reader::new(inputs, 1024, options);
+    let mut batch = Vec::new().into_iter();
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(raw) = batch.next() {
+                return Some(Raw::into_record(raw, crate::schema::FieldSet::ALL));
+            }
+            let next = reader.next_batch();
+            if next.is_empty() {
+                return None;
+            }
+            batch = next.into_iter();
+        }
+    })
 }

@@ -502,6 +502,7 @@ impl<W: Write> Renderer for JsonRenderer<W> {
             })
             .collect();
         self.field("rules", &rules, false)?;
+        let quarter_labels: Vec<String> = s.quarters.keys().map(|q| super::Quarter::label(*q)).collect();
         let summary = SummaryJson {
             records: s.overall.records,
             compliant: s.overall.compliant,
@@ -532,9 +533,9 @@ impl<W: Write> Renderer for JsonRenderer<W> {
                     ..breakdown(b)
                 })
                 .collect(),
-            quarters: s
-                .quarters
+            quarters: quarter_labels
                 .iter()
+                .zip(s.quarters.values())
                 .map(|(q, b)| BreakdownJson {
                     quarter: Some(q),
                     ..breakdown(b)

@@ -7,7 +7,7 @@ pub mod text;
 use crate::finding::{Evaluated, Finding, InputError, Outcome, Status};
 use crate::plan::{Plan, RuleId};
 use crate::syntax::ast::{Lang, Severity};
-use crate::value::{Currency, Money, quarter_label};
+use crate::value::{Currency, Money};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::io;
@@ -101,7 +101,9 @@ impl Breakdown {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleTally {
     pub counts: [u64; 5],
-    pub value: BTreeMap<Currency, [Decimal; 5]>,
+    /// Value per currency (sorted by currency) and outcome. A short list:
+    /// a run rarely sees more than a few currencies.
+    pub value: Vec<(Currency, [Decimal; 5])>,
 }
 
 impl RuleTally {
@@ -109,7 +111,15 @@ impl RuleTally {
         let i = outcome_index(outcome);
         self.counts[i] += 1;
         if let Some(m) = value {
-            let slot = &mut self.value.entry(m.currency).or_default()[i];
+            let at = match self.value.iter().position(|(c, _)| *c == m.currency) {
+                Some(at) => at,
+                None => {
+                    let at = self.value.partition_point(|(c, _)| *c < m.currency);
+                    self.value.insert(at, (m.currency, Default::default()));
+                    at
+                }
+            };
+            let slot = &mut self.value[at].1[i];
             *slot = slot.checked_add(m.amount).unwrap_or(Decimal::MAX);
         }
     }
@@ -142,8 +152,8 @@ pub struct Summary {
     pub areas: Vec<Breakdown>,
     /// Per buyer id (or name), with the buyer's name.
     pub buyers: BTreeMap<String, (String, Breakdown)>,
-    /// Per quarter of the record date (`2024-Q1`; `-` without a date).
-    pub quarters: BTreeMap<String, Breakdown>,
+    /// Per quarter of the record date (`None`: no date).
+    pub quarters: BTreeMap<Option<Quarter>, Breakdown>,
     /// How often each missing field made a finding `unknown`.
     pub missing: BTreeMap<&'static str, u64>,
     /// Findings waived by an exemption, and exemptions found expired.
@@ -164,7 +174,7 @@ impl Summary {
     pub fn add_record(&mut self, plan: &Plan, r: &Evaluated) {
         self.add_findings(&r.findings, r.value);
         let standing = Standing::of(plan, &r.findings);
-        self.add_standing(&Facts::of(r), &standing);
+        self.add_standing(&Facts::borrow(r), &standing);
     }
 
     /// Count findings in the rule tallies and data-coverage counts.
@@ -184,7 +194,7 @@ impl Summary {
     }
 
     /// Count a record's standing: overall, per area, per buyer, per quarter.
-    pub fn add_standing(&mut self, facts: &Facts, standing: &Standing) {
+    pub fn add_standing(&mut self, facts: &Facts<'_>, standing: &Standing) {
         self.overall.add(standing.status, standing.flagged, facts.value);
         if facts.warnings {
             self.with_warnings += 1;
@@ -197,15 +207,22 @@ impl Summary {
                 area.add(a.status, a.flagged, facts.value);
             }
         }
-        self.buyers
-            .entry(facts.buyer_key.clone())
-            .or_insert_with(|| (facts.buyer_name.clone(), Breakdown::default()))
-            .1
-            .add(standing.status, standing.flagged, facts.value);
-        self.quarters
-            .entry(facts.quarter.clone())
-            .or_default()
-            .add(standing.status, standing.flagged, facts.value);
+        let key = facts.buyer_id.as_deref().or(facts.buyer_name.as_deref()).unwrap_or("-");
+        let buyer = match self.buyers.get_mut(key) {
+            Some(b) => b,
+            None => {
+                let name = facts.buyer_name.as_deref().or(facts.buyer_id.as_deref()).unwrap_or("-");
+                self.buyers
+                    .entry(key.to_string())
+                    .or_insert_with(|| (name.to_string(), Breakdown::default()))
+            }
+        };
+        buyer.1.add(standing.status, standing.flagged, facts.value);
+        self.quarters.entry(facts.date.map(Quarter::of)).or_default().add(
+            standing.status,
+            standing.flagged,
+            facts.value,
+        );
     }
 
     /// Count a finding decided after its record was counted.
@@ -216,32 +233,61 @@ impl Summary {
     }
 }
 
-/// What the summary needs of a record besides its findings.
+/// What the summary needs of a record besides its findings: borrowed from
+/// the record, or owned while the record waits for cross-record findings.
 #[derive(Debug, Clone)]
-pub struct Facts {
+pub struct Facts<'a> {
     pub value: Option<Money>,
     pub warnings: bool,
-    pub buyer_key: String,
-    pub buyer_name: String,
-    pub quarter: String,
+    pub buyer_id: Option<std::borrow::Cow<'a, str>>,
+    pub buyer_name: Option<std::borrow::Cow<'a, str>>,
+    pub date: Option<chrono::NaiveDate>,
 }
 
-impl Facts {
-    pub fn of(r: &Evaluated) -> Facts {
+impl Facts<'_> {
+    pub fn borrow(r: &Evaluated) -> Facts<'_> {
         Facts {
             value: r.value,
             warnings: !r.warnings.is_empty(),
-            buyer_key: r
-                .buyer_id
-                .clone()
-                .or_else(|| r.buyer_name.clone())
-                .unwrap_or_else(|| "-".into()),
-            buyer_name: r
-                .buyer_name
-                .clone()
-                .or_else(|| r.buyer_id.clone())
-                .unwrap_or_else(|| "-".into()),
-            quarter: r.date.map(quarter_label).unwrap_or_else(|| "-".into()),
+            buyer_id: r.buyer_id.as_deref().map(std::borrow::Cow::Borrowed),
+            buyer_name: r.buyer_name.as_deref().map(std::borrow::Cow::Borrowed),
+            date: r.date,
+        }
+    }
+
+    pub fn owned(r: &Evaluated) -> Facts<'static> {
+        Facts {
+            value: r.value,
+            warnings: !r.warnings.is_empty(),
+            buyer_id: r.buyer_id.clone().map(std::borrow::Cow::Owned),
+            buyer_name: r.buyer_name.clone().map(std::borrow::Cow::Owned),
+            date: r.date,
+        }
+    }
+}
+
+/// A calendar quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    pub year: i32,
+    /// 1 to 4.
+    pub quarter: u8,
+}
+
+impl Quarter {
+    pub fn of(date: chrono::NaiveDate) -> Quarter {
+        use chrono::Datelike;
+        Quarter {
+            year: date.year(),
+            quarter: (date.month0() / 3 + 1) as u8,
+        }
+    }
+
+    /// `2024-Q1`; `-` for no date.
+    pub fn label(q: Option<Quarter>) -> String {
+        match q {
+            Some(q) => format!("{}-Q{}", q.year, q.quarter),
+            None => "-".to_string(),
         }
     }
 }
