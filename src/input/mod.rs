@@ -664,6 +664,25 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// Every input item in order, parsed into a record with all its fields (or
+/// the reason it could not be): for commands that convert or count records.
+pub fn records(inputs: &[InputSpec], options: ReadOptions) -> impl Iterator<Item = (Source, Result<Record, String>)> {
+    let mut reader = Reader::new(inputs, 1024, options);
+    let mut batch = Vec::new().into_iter();
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(raw) = batch.next() {
+                return Some(Raw::into_record(raw, crate::schema::FieldSet::ALL));
+            }
+            let next = reader.next_batch();
+            if next.is_empty() {
+                return None;
+            }
+            batch = next.into_iter();
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -691,23 +710,4 @@ mod tests {
         assert_eq!(items(b"  \n"), [(None, false)]);
         assert_eq!(items(b"[{\"id\": \"a\"},\n{"), [(Some(2), false)]);
     }
-}
-
-/// Every input item in order, parsed into a record with all its fields (or
-/// the reason it could not be): for commands that convert or count records.
-pub fn records(inputs: &[InputSpec], options: ReadOptions) -> impl Iterator<Item = (Source, Result<Record, String>)> {
-    let mut reader = Reader::new(inputs, 1024, options);
-    let mut batch = Vec::new().into_iter();
-    std::iter::from_fn(move || {
-        loop {
-            if let Some(raw) = batch.next() {
-                return Some(Raw::into_record(raw, crate::schema::FieldSet::ALL));
-            }
-            let next = reader.next_batch();
-            if next.is_empty() {
-                return None;
-            }
-            batch = next.into_iter();
-        }
-    })
 }
