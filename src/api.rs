@@ -56,6 +56,11 @@ impl Policies {
     /// Check the records in `inputs`; every record and input error, in
     /// input order, and the summary.
     pub fn check(&self, inputs: &[InputSpec], lang: Lang) -> io::Result<Checked> {
+        self.check_with(inputs, lang, crate::input::ReadOptions::default())
+    }
+
+    /// [`check`](Self::check), reading the inputs as `read` says.
+    pub fn check_with(&self, inputs: &[InputSpec], lang: Lang, read: crate::input::ReadOptions) -> io::Result<Checked> {
         let mut collect = Collect::default();
         let meta = Meta {
             version: env!("CARGO_PKG_VERSION"),
@@ -64,6 +69,7 @@ impl Policies {
         };
         let opts = RunOptions {
             lang,
+            read,
             ..RunOptions::default()
         };
         let result = run::run(&self.plan, inputs, &opts, &meta, &mut collect)?;

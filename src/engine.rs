@@ -41,9 +41,9 @@ enum Scope {
     Unknown(FieldSet),
 }
 
-/// A record's part in a cross-record rule: it takes part, or it is out
-/// for the reason the finding gives.
-enum Part {
+/// A record's part in a rule: a finding, or (for a cross-record rule)
+/// membership, decided with the other records.
+pub enum Part {
     Member(Member),
     Out(Finding),
 }
@@ -102,33 +102,9 @@ impl<'p> Engine<'p> {
             let scopes: Vec<Scope> = self.plan.policies.iter().map(|p| self.scope(&mut cx, p)).collect();
             for (i, rule) in self.plan.rules.iter().enumerate() {
                 let rid = i as RuleId;
-                cx.start_rule();
-                match &scopes[rule.policy as usize] {
-                    Scope::Outside(why) => {
-                        findings.push(Finding::new(rid, Outcome::NotApplicable, why.clone()));
-                        continue;
-                    }
-                    Scope::Unknown(missing) => cx.missing.union(*missing),
-                    Scope::Inside => {}
-                }
-                let in_scope = scopes[rule.policy as usize] == Scope::Inside;
-                let finding = match &rule.kind {
-                    RuleKind::PerRecord { require } => {
-                        Some(self.per_record(&mut cx, rid, rule, *require, &record, in_scope))
-                    }
-                    RuleKind::Cross(_) if !in_scope => {
-                        Some(self.exempt(self.finding(&mut cx, rid, rule, Outcome::Unknown), rule, &record))
-                    }
-                    RuleKind::Cross(cross) => match self.take_part(&mut cx, rid, rule, cross, &record, index, &id) {
-                        Part::Member(member) => {
-                            members.push((rid, member));
-                            None
-                        }
-                        Part::Out(f) => Some(f),
-                    },
-                };
-                if let Some(f) = finding {
-                    findings.push(f);
+                match self.rule(&mut cx, rid, rule, &scopes[rule.policy as usize], &record, index, &id) {
+                    Part::Member(member) => members.push((rid, member)),
+                    Part::Out(f) => findings.push(f),
                 }
             }
         }
@@ -147,6 +123,51 @@ impl<'p> Engine<'p> {
             status,
         };
         Ok(RecordOutput { evaluated, members })
+    }
+
+    /// One rule on one record: its finding, or the record's part in a
+    /// cross-record rule.
+    #[allow(clippy::too_many_arguments)]
+    fn rule<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        rid: RuleId,
+        rule: &'a RulePlan,
+        scope: &Scope,
+        record: &'a Record,
+        index: u64,
+        id: &str,
+    ) -> Part {
+        cx.start_rule();
+        let in_scope = match scope {
+            Scope::Outside(why) => return Part::Out(Finding::new(rid, Outcome::NotApplicable, why.clone())),
+            Scope::Unknown(missing) => {
+                cx.missing.union(*missing);
+                false
+            }
+            Scope::Inside => true,
+        };
+        match &rule.kind {
+            RuleKind::PerRecord { require } => Part::Out(self.per_record(cx, rid, rule, *require, record, in_scope)),
+            RuleKind::Cross(_) if !in_scope => {
+                Part::Out(self.exempt(self.finding(cx, rid, rule, Outcome::Unknown), rule, record))
+            }
+            RuleKind::Cross(cross) => self.take_part(cx, rid, rule, cross, record, index, id),
+        }
+    }
+
+    /// One rule on one record with every step traced, for `anskaff
+    /// explain`: the rule's part (a finding, or the record's membership in
+    /// a cross-record rule), and the trace of the policy's scope and of the
+    /// rule.
+    pub fn trace(&self, record: &Record, rid: RuleId) -> (Part, Vec<(NodeId, eval::Traced)>) {
+        let rule = &self.plan.rules[rid as usize];
+        let mut cx = Cx::new(self.plan, Some(record));
+        cx.trace = Some(Vec::new());
+        let scope = self.scope(&mut cx, &self.plan.policies[rule.policy as usize]);
+        let id = record.id.clone().unwrap_or_default();
+        let part = self.rule(&mut cx, rid, rule, &scope, record, 0, &id);
+        (part, cx.trace.take().unwrap_or_default())
     }
 
     /// First pass of a two-pass run: the record's part in the cross-record

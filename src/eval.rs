@@ -64,6 +64,18 @@ pub struct Cx<'a> {
     pub problems: Vec<Problem>,
     /// Aggregates of a cross-record window, for `flag when`.
     pub aggregates: Vec<Val<'a>>,
+    /// When set, every node evaluated, in order, with its value: the trace
+    /// `anskaff explain` shows and `anskaff test --coverage` counts.
+    pub trace: Option<Vec<(NodeId, Traced)>>,
+}
+
+/// A value as a trace keeps it: shown text, and its truth for conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Traced {
+    pub shown: String,
+    /// `Some(Some(b))` for a condition that was `b`; `Some(None)` for an
+    /// unknown condition; `None` for other values.
+    pub truth: Option<Option<bool>>,
 }
 
 impl<'a> Cx<'a> {
@@ -74,6 +86,7 @@ impl<'a> Cx<'a> {
             date: record.and_then(|r| r.date),
             vars: vec![Val::Unknown; plan.slots],
             lets: vec![None; plan.lets.len()],
+            trace: None,
             missing: FieldSet::default(),
             problems: Vec::new(),
             aggregates: Vec::new(),
@@ -104,6 +117,25 @@ pub fn truth<'a>(cx: &mut Cx<'a>, id: NodeId) -> Option<bool> {
 }
 
 pub fn eval<'a>(cx: &mut Cx<'a>, id: NodeId) -> Val<'a> {
+    if cx.trace.is_none() {
+        return eval_node(cx, id);
+    }
+    let v = eval_node(cx, id);
+    let traced = Traced {
+        shown: show(&v, Lang::En),
+        truth: match &v {
+            Val::Bool(b) => Some(Some(*b)),
+            Val::Unknown => Some(None),
+            _ => None,
+        },
+    };
+    if let Some(trace) = &mut cx.trace {
+        trace.push((id, traced));
+    }
+    v
+}
+
+fn eval_node<'a>(cx: &mut Cx<'a>, id: NodeId) -> Val<'a> {
     let plan = cx.plan;
     match plan.node(id) {
         Node::Const(c) => c.as_val(),

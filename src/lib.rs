@@ -11,6 +11,7 @@ pub mod cross;
 pub mod diag;
 pub mod engine;
 pub mod eval;
+pub mod explain;
 pub mod finding;
 pub mod input;
 pub mod load;

@@ -368,3 +368,61 @@ fn summary_only_json_has_no_records_and_the_same_counts() {
     assert_eq!(full["rules"], summary["rules"]);
     assert_eq!(full["summary"], summary["summary"]);
 }
+
+#[test]
+fn explain_traces_one_rule_on_one_record() {
+    let o = anskaff(&["check", "--policy", "policies"]);
+    assert_eq!(code(&o), 2);
+    let o = anskaff(&[
+        "explain",
+        "--policy",
+        "policies",
+        "--rule",
+        "VIKEN-KLIMA-1",
+        "--record",
+        "VFK-2022-002",
+        "examples/tenders.jsonl",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    insta::assert_snapshot!("explain_text", stdout(&o));
+    let o = anskaff(&[
+        "explain",
+        "--policy",
+        "policies",
+        "--rule",
+        "FOA-5-3-NOTICE",
+        "--record",
+        "TBG-2025-008",
+        "--format",
+        "json",
+        "examples/tenders.jsonl",
+    ]);
+    let e = json(&o);
+    assert_eq!(e["outcome"], "unknown");
+    assert_eq!(e["missing"][0], "rationale");
+    assert_eq!(e["requirement"]["truth"], "unknown");
+    assert_eq!(e["parameters"][0]["name"], "national_threshold");
+    let o = anskaff(&[
+        "explain",
+        "--policy",
+        "policies",
+        "--rule",
+        "FOA-5-4-SPLIT",
+        "--record",
+        "LIL-D-103",
+        "--lang",
+        "nb",
+        "examples/direct-purchases.jsonl",
+    ]);
+    assert!(stdout(&o).contains("flagges sammen"), "{}", stdout(&o));
+    let o = anskaff(&[
+        "explain",
+        "--policy",
+        "policies",
+        "--rule",
+        "VIKEN-KLIMA",
+        "examples/tenders.jsonl",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));
+}

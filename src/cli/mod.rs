@@ -2,6 +2,7 @@
 
 mod check;
 mod coverage;
+mod explain;
 mod import;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -23,6 +24,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Count how many records have each field
     Coverage(coverage::CoverageArgs),
+    /// Show why one rule came out as it did on one record
+    Explain(explain::ExplainArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -122,6 +125,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
         Command::Import(args) => import::import(args),
         Command::Coverage(args) => coverage::coverage(args),
+        Command::Explain(args) => explain::run(args),
     };
     ExitCode::from(code)
 }
