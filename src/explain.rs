@@ -234,7 +234,8 @@ fn build(plan: &Plan, id: NodeId, values: &Values<'_>, depth: usize) -> Step {
         // A `let`'s body is shown under its name; a constant needs no line
         // of its own when its text says it all.
         let constant = matches!(plan.node(child), Node::Const(_)) && part.value.as_deref() == Some(part.text.as_str());
-        if !constant && !(part.text == step.text && part.parts.is_empty()) {
+        let repeats_parent = part.text == step.text && part.parts.is_empty();
+        if !(constant || repeats_parent) {
             step.parts.push(part);
         }
     }
