@@ -2,8 +2,8 @@
 //! compliance figure that rests on gaps is not a compliance figure; this is
 //! how a reader of the report can tell.
 
-use crate::record::{ItemRef, Record};
-use crate::schema::{Access, FIELDS};
+use crate::record::Record;
+use crate::schema::FIELDS;
 use std::collections::BTreeMap;
 
 /// Counts over a set of records.
@@ -28,27 +28,10 @@ impl Coverage {
     /// when the list has elements and every one of them has the field.
     pub fn add(&mut self, r: &Record) {
         self.records += 1;
-        for (i, f) in FIELDS.iter().enumerate() {
-            let has = match f.access {
-                Access::Scalar(s) => !r.scalar(s).is_unknown(),
-                Access::List(l) => r.list(l).is_some(),
-                Access::Item(kind, field) => {
-                    let list = FIELDS.iter().find_map(|g| match (g.access, g.ty) {
-                        (Access::List(l), crate::schema::FieldType::Items(k)) if k == kind => r.list(l),
-                        _ => None,
-                    });
-                    match list {
-                        Some(crate::value::ListVal::Items(items)) if !items.is_empty() => (0..items.len()).all(|j| {
-                            items
-                                .item(j)
-                                .is_some_and(|it: ItemRef<'_>| !it.field(field).is_unknown())
-                        }),
-                        _ => false,
-                    }
-                }
-            };
-            if has {
-                self.present[i] += 1;
+        let present = r.present();
+        for (i, n) in self.present.iter_mut().enumerate() {
+            if present.contains(i as crate::schema::FieldIndex) {
+                *n += 1;
             }
         }
         for w in &r.warnings {

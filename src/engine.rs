@@ -109,6 +109,7 @@ impl<'p> Engine<'p> {
             }
         }
         let status = status_of(self.plan, &findings);
+        let present = record.present();
         let evaluated = Evaluated {
             index,
             source,
@@ -121,6 +122,7 @@ impl<'p> Engine<'p> {
             findings,
             warnings: std::mem::take(&mut record.warnings),
             status,
+            present,
         };
         Ok(RecordOutput { evaluated, members })
     }

@@ -143,6 +143,8 @@ pub struct Evaluated {
     pub findings: Vec<Finding>,
     pub warnings: Vec<DataWarning>,
     pub status: Status,
+    /// The fields the record has (for data coverage).
+    pub present: crate::schema::FieldSet,
 }
 
 /// Input that could not be read as a record.

@@ -180,6 +180,35 @@ impl Record {
         })
     }
 
+    /// The fields this record has, one bit per field of `schema::FIELDS`;
+    /// a field of list elements counts when every element has it.
+    pub fn present(&self) -> crate::schema::FieldSet {
+        use crate::schema::{Access, FIELDS, FieldIndex, FieldType};
+        let mut set = crate::schema::FieldSet::default();
+        for (i, f) in FIELDS.iter().enumerate() {
+            let has = match f.access {
+                Access::Scalar(s) => !self.scalar(s).is_unknown(),
+                Access::List(l) => self.list(l).is_some(),
+                Access::Item(kind, field) => {
+                    let list = FIELDS.iter().find_map(|g| match (g.access, g.ty) {
+                        (Access::List(l), FieldType::Items(k)) if k == kind => self.list(l),
+                        _ => None,
+                    });
+                    match list {
+                        Some(ListVal::Items(items)) if !items.is_empty() => {
+                            (0..items.len()).all(|j| items.item(j).is_some_and(|it| !it.field(field).is_unknown()))
+                        }
+                        _ => false,
+                    }
+                }
+            };
+            if has {
+                set.insert(i as FieldIndex);
+            }
+        }
+        set
+    }
+
     /// "Value" in the bundled policies' sense: the estimated value, falling
     /// back to the awarded value.
     pub fn value(&self) -> Option<Money> {

@@ -89,7 +89,7 @@ pub fn run(
         deferred: Vec::new(),
     };
     renderer.begin(plan, meta)?;
-    let want = fields_wanted(plan, opts.messages);
+    let want = fields_wanted(plan);
     let mut reader = Reader::new(&inputs, opts.batch, opts.read.clone());
     let mut next_index = 0u64;
     loop {
@@ -151,7 +151,7 @@ struct Pass<'p> {
     decided: Option<Vec<Decided>>,
     /// Single pass: what the summary needs of taking-part records until
     /// their cross-record findings are known.
-    deferred: Vec<(u64, Facts<'static>, Standing)>,
+    deferred: Vec<(u64, String, Facts<'static>, Standing)>,
 }
 
 impl Pass<'_> {
@@ -182,10 +182,17 @@ impl Pass<'_> {
         // The summary counts this record once its cross-record findings are
         // decided; a renderer that shows records one by one never gets here.
         self.summary.add_findings(&evaluated.findings, evaluated.value);
+        self.summary.note_exemptions(&evaluated.id, &evaluated.findings);
+        let standing = Standing::of(self.plan, &evaluated.findings);
+        if standing.status == crate::finding::Status::NonCompliant {
+            // Cross-record findings cannot make it less so.
+            self.summary.highlight(self.plan, &evaluated);
+        }
         self.deferred.push((
             evaluated.index,
+            evaluated.id.clone(),
             Facts::owned(&evaluated),
-            Standing::of(self.plan, &evaluated.findings),
+            standing,
         ));
         renderer.record(self.plan, &evaluated)
     }
@@ -206,9 +213,11 @@ impl Pass<'_> {
         });
         cross.sort_by_key(|f: &crate::cross::CrossFinding| (f.record, f.finding.rule));
         let mut pending = cross.into_iter().peekable();
-        for (index, facts, mut standing) in std::mem::take(&mut self.deferred) {
+        for (index, id, facts, mut standing) in std::mem::take(&mut self.deferred) {
             while let Some(f) = pending.next_if(|f| f.record == index) {
-                self.summary.add_findings(std::slice::from_ref(&f.finding), f.value);
+                let one = std::slice::from_ref(&f.finding);
+                self.summary.add_findings(one, f.value);
+                self.summary.note_exemptions(&id, one);
                 standing.add(plan, &f.finding);
             }
             self.summary.add_standing(&facts, &standing);

@@ -101,7 +101,7 @@ impl Money {
     }
 
     pub fn display(&self, lang: Lang) -> String {
-        format!("{} {}", format_decimal(self.amount, lang), self.currency)
+        format!("{} {}", format_amount(self.amount, lang), self.currency)
     }
 }
 
@@ -336,6 +336,17 @@ pub fn format_decimal(value: Decimal, lang: Lang) -> String {
         grouped.push_str(f);
     }
     grouped
+}
+
+/// An amount of money: like [`format_decimal`], with two decimals when it
+/// has any (`1 300 000,50`).
+pub fn format_amount(value: Decimal, lang: Lang) -> String {
+    let text = format_decimal(value, lang);
+    let sep = if lang == Lang::Nb { ',' } else { '.' };
+    match text.rsplit_once(sep) {
+        Some((_, frac)) if frac.len() == 1 => format!("{text}0"),
+        _ => text,
+    }
 }
 
 /// A plain number: grouped in thousands only from 10 000, so that years

@@ -356,6 +356,39 @@ struct SummaryJson<'a> {
     buyers: Vec<BreakdownJson<'a>>,
     quarters: Vec<BreakdownJson<'a>>,
     missing_fields: &'a BTreeMap<&'static str, u64>,
+    fields_present: BTreeMap<&'static str, u64>,
+    largest_non_compliant: Vec<HighlightJson<'a>>,
+    exemptions: Vec<ExemptionJson<'a>>,
+    exemptions_omitted: u64,
+}
+
+#[derive(Serialize)]
+struct HighlightJson<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buyer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
+    value: MoneyJson,
+    source: SourceJson<'a>,
+    /// The `must` rules that failed (their messages are in the record's
+    /// entry).
+    failed: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ExemptionJson<'a> {
+    record: &'a str,
+    rule: &'a str,
+    applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approved_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
 }
 
 impl<W: Write> Renderer for JsonRenderer<W> {
@@ -542,6 +575,43 @@ impl<W: Write> Renderer for JsonRenderer<W> {
                 })
                 .collect(),
             missing_fields: &s.missing,
+            fields_present: crate::schema::FIELDS
+                .iter()
+                .zip(&s.fields_present)
+                .enumerate()
+                .filter(|(i, _)| s.coverage_fields.contains(*i as crate::schema::FieldIndex))
+                .map(|(_, (f, n))| (f.path, *n))
+                .collect(),
+            largest_non_compliant: s
+                .largest_non_compliant
+                .iter()
+                .map(|h| HighlightJson {
+                    id: &h.id,
+                    title: h.title.as_deref(),
+                    buyer: h.buyer.as_deref(),
+                    date: h.date.map(|d| d.to_string()),
+                    value: money(&h.value),
+                    source: source(&h.source),
+                    failed: h
+                        .reasons
+                        .iter()
+                        .map(|(r, _)| plan.rules[*r as usize].id.as_str())
+                        .collect(),
+                })
+                .collect(),
+            exemptions: s
+                .exemptions
+                .iter()
+                .map(|e| ExemptionJson {
+                    record: &e.record,
+                    rule: &plan.rules[e.rule as usize].id,
+                    applied: e.applied,
+                    reason: e.reason.as_deref(),
+                    approved_by: e.approved_by.as_deref(),
+                    expires: e.expires.map(|d| d.to_string()),
+                })
+                .collect(),
+            exemptions_omitted: s.exemptions_omitted,
         };
         self.field("summary", &summary, true)?;
         self.out.write_all(b"}\n")?;

@@ -159,6 +159,66 @@ pub struct Summary {
     /// Findings waived by an exemption, and exemptions found expired.
     pub waived: u64,
     pub expired_exemptions: u64,
+    /// Per field (in `schema::FIELDS` order): records that have it. Only
+    /// the fields in `coverage_fields` are counted (those the policies use,
+    /// and the record's identity, date and value).
+    pub fields_present: Vec<u64>,
+    pub coverage_fields: crate::schema::FieldSet,
+    /// The largest non-compliant records by value (at most
+    /// [`HIGHLIGHTS`]), largest first.
+    pub largest_non_compliant: Vec<Highlight>,
+    /// Every exemption that waived a finding or was found expired (at most
+    /// [`EXEMPTIONS_KEPT`]; `exemptions_omitted` counts the rest).
+    pub exemptions: Vec<ExemptionUse>,
+    pub exemptions_omitted: u64,
+}
+
+/// The fields whose coverage a summary counts: those the policies use, and
+/// the record's identity, date and value (every run reads these).
+pub fn coverage_fields(plan: &Plan) -> crate::schema::FieldSet {
+    use crate::schema::idx;
+    let mut set = plan.fields_used();
+    for f in [
+        idx("id"),
+        idx("date"),
+        idx("estimated_value"),
+        idx("awarded_value"),
+        idx("buyer.id"),
+        idx("buyer.name"),
+    ] {
+        set.insert(f);
+    }
+    set
+}
+
+/// How many of the largest non-compliant records a summary keeps.
+pub const HIGHLIGHTS: usize = 10;
+/// How many exemption uses a summary lists.
+pub const EXEMPTIONS_KEPT: usize = 1000;
+
+/// A non-compliant record, for the list of the largest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Highlight {
+    pub id: String,
+    pub title: Option<String>,
+    pub buyer: Option<String>,
+    pub date: Option<chrono::NaiveDate>,
+    pub value: Money,
+    pub source: crate::finding::Source,
+    /// The `must` rules that failed, with their messages.
+    pub reasons: Vec<(RuleId, String)>,
+}
+
+/// An exemption that waived a finding, or that had expired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExemptionUse {
+    pub record: String,
+    pub rule: RuleId,
+    pub reason: Option<String>,
+    pub approved_by: Option<String>,
+    pub expires: Option<chrono::NaiveDate>,
+    /// `true`: it waived the finding; `false`: it had expired.
+    pub applied: bool,
 }
 
 impl Summary {
@@ -166,6 +226,8 @@ impl Summary {
         Summary {
             rules: vec![RuleTally::default(); plan.rules.len()],
             areas: vec![Breakdown::default(); plan.areas.len()],
+            fields_present: vec![0; crate::schema::FIELDS.len()],
+            coverage_fields: coverage_fields(plan),
             ..Default::default()
         }
     }
@@ -173,8 +235,84 @@ impl Summary {
     /// Count a record with its final findings.
     pub fn add_record(&mut self, plan: &Plan, r: &Evaluated) {
         self.add_findings(&r.findings, r.value);
+        self.note_exemptions(&r.id, &r.findings);
         let standing = Standing::of(plan, &r.findings);
         self.add_standing(&Facts::borrow(r), &standing);
+        if standing.status == Status::NonCompliant {
+            self.highlight(plan, r);
+        }
+    }
+
+    /// Keep the exemptions a record's findings used or found expired.
+    pub fn note_exemptions(&mut self, record: &str, findings: &[Finding]) {
+        for f in findings {
+            let used = match (&f.waiver, f.exemption_expired) {
+                (Some(w), _) => ExemptionUse {
+                    record: record.to_string(),
+                    rule: f.rule,
+                    reason: w.reason.clone(),
+                    approved_by: w.approved_by.clone(),
+                    expires: w.expires,
+                    applied: true,
+                },
+                (None, true) => ExemptionUse {
+                    record: record.to_string(),
+                    rule: f.rule,
+                    reason: None,
+                    approved_by: None,
+                    expires: None,
+                    applied: false,
+                },
+                _ => continue,
+            };
+            if self.exemptions.len() < EXEMPTIONS_KEPT {
+                self.exemptions.push(used);
+            } else {
+                self.exemptions_omitted += 1;
+            }
+        }
+    }
+
+    /// Keep a non-compliant record if it is among the largest by value.
+    pub fn highlight(&mut self, plan: &Plan, r: &Evaluated) {
+        let Some(value) = r.value else { return };
+        let key = |h: &Highlight| {
+            (
+                h.value.currency != crate::value::Currency::NOK,
+                std::cmp::Reverse(h.value.amount),
+            )
+        };
+        let candidate_key = (
+            value.currency != crate::value::Currency::NOK,
+            std::cmp::Reverse(value.amount),
+        );
+        if self.largest_non_compliant.len() >= HIGHLIGHTS
+            && self
+                .largest_non_compliant
+                .last()
+                .is_some_and(|last| key(last) <= candidate_key)
+        {
+            return;
+        }
+        let reasons = r
+            .findings
+            .iter()
+            .filter(|f| f.outcome == Outcome::Fail && plan.rules[f.rule as usize].severity == Severity::Must)
+            .map(|f| (f.rule, f.message.clone()))
+            .collect();
+        let h = Highlight {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            buyer: r.buyer_name.clone().or_else(|| r.buyer_id.clone()),
+            date: r.date,
+            value,
+            source: r.source.clone(),
+            reasons,
+        };
+        // Ties keep input order: a later record goes after equal ones.
+        let at = self.largest_non_compliant.partition_point(|x| key(x) <= candidate_key);
+        self.largest_non_compliant.insert(at, h);
+        self.largest_non_compliant.truncate(HIGHLIGHTS);
     }
 
     /// Count findings in the rule tallies and data-coverage counts.
@@ -196,6 +334,12 @@ impl Summary {
     /// Count a record's standing: overall, per area, per buyer, per quarter.
     pub fn add_standing(&mut self, facts: &Facts<'_>, standing: &Standing) {
         self.overall.add(standing.status, standing.flagged, facts.value);
+        for (i, n) in self.fields_present.iter_mut().enumerate() {
+            let i = i as crate::schema::FieldIndex;
+            if facts.present.contains(i) && self.coverage_fields.contains(i) {
+                *n += 1;
+            }
+        }
         if facts.warnings {
             self.with_warnings += 1;
         }
@@ -207,7 +351,9 @@ impl Summary {
                 area.add(a.status, a.flagged, facts.value);
             }
         }
-        let key = facts.buyer_id.as_deref().or(facts.buyer_name.as_deref()).unwrap_or("-");
+        // One buyer, however its organisation number is written.
+        let normalised = facts.buyer_id.as_deref().map(crate::eval::normalize_id);
+        let key = normalised.as_deref().or(facts.buyer_name.as_deref()).unwrap_or("-");
         let buyer = match self.buyers.get_mut(key) {
             Some(b) => b,
             None => {
@@ -242,6 +388,8 @@ pub struct Facts<'a> {
     pub buyer_id: Option<std::borrow::Cow<'a, str>>,
     pub buyer_name: Option<std::borrow::Cow<'a, str>>,
     pub date: Option<chrono::NaiveDate>,
+    /// The fields the record has.
+    pub present: crate::schema::FieldSet,
 }
 
 impl Facts<'_> {
@@ -252,6 +400,7 @@ impl Facts<'_> {
             buyer_id: r.buyer_id.as_deref().map(std::borrow::Cow::Borrowed),
             buyer_name: r.buyer_name.as_deref().map(std::borrow::Cow::Borrowed),
             date: r.date,
+            present: r.present,
         }
     }
 
@@ -262,6 +411,7 @@ impl Facts<'_> {
             buyer_id: r.buyer_id.clone().map(std::borrow::Cow::Owned),
             buyer_name: r.buyer_name.clone().map(std::borrow::Cow::Owned),
             date: r.date,
+            present: r.present,
         }
     }
 }

@@ -6,7 +6,7 @@ use super::{Meta, Renderer, Summary, outcome_word, severity_word, share, status_
 use crate::finding::{Evaluated, InputError, Outcome, Status};
 use crate::plan::Plan;
 use crate::syntax::ast::Lang;
-use crate::value::{Money, format_decimal};
+use crate::value::{Money, format_amount, format_decimal};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
@@ -47,6 +47,15 @@ const BOLD: Style = Style::new().bold();
 
 fn t(lang: Lang, en: &'static str, nb: &'static str) -> &'static str {
     if lang == Lang::Nb { nb } else { en }
+}
+
+fn records_word(n: u64, lang: Lang) -> &'static str {
+    match (n == 1, lang) {
+        (true, Lang::Nb) => "post",
+        (false, Lang::Nb) => "poster",
+        (true, Lang::En) => "record",
+        (false, Lang::En) => "records",
+    }
 }
 
 fn money(m: &Money, lang: Lang) -> String {
@@ -214,13 +223,13 @@ impl<W: Write> Renderer for TextRenderer<W> {
                 self.out,
                 "  {} ({currency}): {} {}; {} {}{pct}, {} {}, {} {}",
                 t(lang, "Value", "Verdi"),
-                format_decimal(spend.total, lang),
+                format_amount(spend.total, lang),
                 t(lang, "total", "totalt"),
-                format_decimal(spend.compliant, lang),
+                format_amount(spend.compliant, lang),
                 status_word(Status::Compliant, lang),
-                format_decimal(spend.non_compliant, lang),
+                format_amount(spend.non_compliant, lang),
                 status_word(Status::NonCompliant, lang),
-                format_decimal(spend.incomplete, lang),
+                format_amount(spend.incomplete, lang),
                 status_word(Status::Incomplete, lang),
             )?;
         }
@@ -251,7 +260,7 @@ impl<W: Write> Renderer for TextRenderer<W> {
                     "    {:width$}  {} {}: {} {}, {} {}, {} {}; {} {}  ({title})",
                     a.id,
                     b.records,
-                    t(lang, "records", "poster"),
+                    records_word(b.records, lang),
                     b.compliant,
                     status_word(Status::Compliant, lang),
                     b.non_compliant,
@@ -261,6 +270,44 @@ impl<W: Write> Renderer for TextRenderer<W> {
                     b.flagged,
                     t(lang, "flagged", "med merknader"),
                 )?;
+            }
+        }
+        let spend_line = |b: &super::Breakdown| -> String {
+            let mut parts = vec![format!(
+                "{} {}: {} {}, {} {}, {} {}",
+                b.records,
+                records_word(b.records, lang),
+                b.compliant,
+                status_word(Status::Compliant, lang),
+                b.non_compliant,
+                status_word(Status::NonCompliant, lang),
+                b.incomplete,
+                status_word(Status::Incomplete, lang)
+            )];
+            for (currency, spend) in &b.spend {
+                let pct = share(spend.compliant, spend.total)
+                    .map(|p| {
+                        format!(
+                            ", {} % {}",
+                            format_decimal(p, lang),
+                            status_word(Status::Compliant, lang)
+                        )
+                    })
+                    .unwrap_or_default();
+                parts.push(format!("{} {currency}{pct}", format_amount(spend.total, lang)));
+            }
+            parts.join("; ")
+        };
+        if !s.buyers.is_empty() {
+            writeln!(self.out, "  {}:", t(lang, "By buyer", "Per oppdragsgiver"))?;
+            for (name, b) in s.buyers.values() {
+                writeln!(self.out, "    {name}: {}", spend_line(b))?;
+            }
+        }
+        if !s.quarters.is_empty() {
+            writeln!(self.out, "  {}:", t(lang, "By quarter", "Per kvartal"))?;
+            for (q, b) in &s.quarters {
+                writeln!(self.out, "    {}: {}", super::Quarter::label(*q), spend_line(b))?;
             }
         }
         let width = plan.rules.iter().map(|r| r.id.chars().count()).max().unwrap_or(0);
