@@ -314,21 +314,9 @@ fn keep_stdin(inputs: &[InputSpec]) -> io::Result<(Vec<InputSpec>, Option<tempfi
 
 /// The record fields a run reads: those the rules use, and those reports
 /// show. Everything else in the input is skipped unread.
-fn fields_wanted(plan: &Plan, messages: bool) -> FieldSet {
-    let mut want = plan.fields_used();
-    for field in [
-        idx("id"),
-        idx("date"),
-        idx("estimated_value"),
-        idx("awarded_value"),
-        idx("buyer.id"),
-        idx("buyer.name"),
-    ] {
-        want.insert(field);
-    }
-    if messages {
-        want.insert(idx("title"));
-    }
+fn fields_wanted(plan: &Plan) -> FieldSet {
+    let mut want = crate::report::coverage_fields(plan);
+    want.insert(idx("title"));
     want
 }
 
