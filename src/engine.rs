@@ -115,6 +115,7 @@ impl<'p> Engine<'p> {
             source,
             id,
             title: record.title.take(),
+            stage: record.stage,
             buyer_id: record.buyer.id.take(),
             buyer_name: record.buyer.name.take(),
             date: record.date,

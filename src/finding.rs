@@ -135,6 +135,8 @@ pub struct Evaluated {
     pub source: Source,
     pub id: String,
     pub title: Option<String>,
+    /// Code of the record's stage (`planned`, …) in `Domain::Stage`.
+    pub stage: Option<u8>,
     pub buyer_id: Option<String>,
     pub buyer_name: Option<String>,
     pub date: Option<NaiveDate>,

@@ -317,6 +317,7 @@ fn keep_stdin(inputs: &[InputSpec]) -> io::Result<(Vec<InputSpec>, Option<tempfi
 fn fields_wanted(plan: &Plan) -> FieldSet {
     let mut want = crate::report::coverage_fields(plan);
     want.insert(idx("title"));
+    want.insert(idx("stage"));
     want
 }
 

@@ -3,9 +3,7 @@
 use super::{LangArg, exit, load_plan, parse_set};
 use crate::finding::Outcome;
 use crate::input::InputSpec;
-use crate::report::json::JsonRenderer;
-use crate::report::text::TextRenderer;
-use crate::report::{Meta, Renderer};
+use crate::report::{self, Meta, RenderOptions, ReportFormat};
 use crate::run::{self, RunOptions};
 use crate::syntax::ast::Severity;
 use clap::{Args, ValueEnum};
@@ -109,10 +107,16 @@ pub fn check(args: CheckArgs) -> u8 {
     };
     let mut writer = io::BufWriter::with_capacity(1 << 16, target);
     let result = {
-        let mut renderer: Box<dyn Renderer + '_> = match args.format {
-            Format::Text => Box::new(TextRenderer::new(&mut writer, color, args.verbose, args.summary)),
-            Format::Json => Box::new(JsonRenderer::new(&mut writer, args.summary)),
+        let format = match args.format {
+            Format::Text => ReportFormat::Text,
+            Format::Json => ReportFormat::Json,
         };
+        let options = RenderOptions {
+            summary_only: args.summary,
+            verbose: args.verbose,
+            color,
+        };
+        let mut renderer = report::renderer(format, Box::new(&mut writer), &options);
         run::run(&plan, &inputs, &opts, &meta, renderer.as_mut())
     };
     let result = result.and_then(|r| {

@@ -12,6 +12,42 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::io;
 
+/// The report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+/// How a report is rendered, whatever its format.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// Leave out per-record entries.
+    pub summary_only: bool,
+    /// Text: also list rules that passed or did not apply.
+    pub verbose: bool,
+    /// Text: colour for a terminal.
+    pub color: bool,
+}
+
+/// The renderer for `format`, writing to `out`. Every front end (the CLI,
+/// the service) picks renderers here.
+pub fn renderer<'w>(
+    format: ReportFormat,
+    out: Box<dyn io::Write + 'w>,
+    options: &RenderOptions,
+) -> Box<dyn Renderer + 'w> {
+    match format {
+        ReportFormat::Text => Box::new(text::TextRenderer::new(
+            out,
+            options.color,
+            options.verbose,
+            options.summary_only,
+        )),
+        ReportFormat::Json => Box::new(json::JsonRenderer::new(out, options.summary_only)),
+    }
+}
+
 /// Facts about a run that every renderer shows.
 #[derive(Debug, Clone)]
 pub struct Meta {
