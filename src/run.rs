@@ -15,7 +15,7 @@ use crate::finding::{Evaluated, InputError};
 use crate::input::{InputSpec, Raw, Reader};
 use crate::plan::{Node, NodeId, Plan, RuleKind};
 use crate::report::{Facts, Meta, Renderer, Standing, Summary};
-use crate::schema::{FieldSet, idx};
+use crate::schema::{FieldSet, Want, idx};
 use crate::syntax::ast::Lang;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -89,7 +89,7 @@ pub fn run(
         deferred: Vec::new(),
     };
     renderer.begin(plan, meta)?;
-    let want = fields_wanted(plan);
+    let want = plan.want(fields_wanted(plan));
     let mut reader = Reader::new(&inputs, opts.batch, opts.read.clone());
     let mut next_index = 0u64;
     loop {
@@ -99,7 +99,7 @@ pub fn run(
         }
         let base = next_index;
         next_index += batch.len() as u64;
-        let results = pool.install(|| evaluate_batch(&engine, batch, base, want));
+        let results = pool.install(|| evaluate_batch(&engine, batch, base, &want));
         for result in results {
             match result {
                 Ok(out) => pass.record(out, renderer)?,
@@ -122,7 +122,7 @@ fn evaluate_batch(
     engine: &Engine<'_>,
     batch: Vec<Raw>,
     base: u64,
-    want: FieldSet,
+    want: &Want,
 ) -> Vec<Result<crate::engine::RecordOutput, InputError>> {
     batch
         .into_par_iter()
@@ -257,7 +257,7 @@ fn decide_cross(
     opts: &RunOptions,
     pool: &rayon::ThreadPool,
 ) -> Vec<Decided> {
-    let want = cross_fields(plan);
+    let want = plan.want(cross_fields(plan));
     let mut collectors = collectors(plan);
     let mut reader = Reader::new(inputs, opts.batch, opts.read.clone());
     let mut next_index = 0u64;
@@ -273,7 +273,7 @@ fn decide_cross(
                 .into_par_iter()
                 .enumerate()
                 .map(|(i, raw)| {
-                    let (_, record) = raw.into_record(want);
+                    let (_, record) = raw.into_record(&want);
                     record
                         .map(|r| engine.cross_members(r, base + i as u64))
                         .unwrap_or_default()
@@ -349,7 +349,7 @@ fn fields_below(plan: &Plan, roots: &[NodeId]) -> FieldSet {
             continue;
         }
         match plan.node(id) {
-            Node::Field(_, i) | Node::List(_, i) => want.insert(*i),
+            Node::Field(_, i) | Node::Extra(_, i) | Node::List(_, i) => want.insert(*i),
             Node::VarField(_, _, i) => want.insert(*i),
             Node::Project(_, _, list, item) => {
                 want.insert(*list);
