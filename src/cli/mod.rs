@@ -4,6 +4,8 @@ mod check;
 mod coverage;
 mod explain;
 mod import;
+mod rules;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -26,6 +28,10 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Show why one rule came out as it did on one record
     Explain(explain::ExplainArgs),
+    /// List the strategy as encoded: areas, rules and parameters
+    Rules(rules::RulesArgs),
+    /// Serve checks over HTTP: a JSON API under /v1 and a web page for officers
+    Serve(serve::ServeArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -135,6 +141,8 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::import(args),
         Command::Coverage(args) => coverage::coverage(args),
         Command::Explain(args) => explain::run(args),
+        Command::Rules(args) => rules::rules(args),
+        Command::Serve(args) => serve::serve(args),
     };
     ExitCode::from(code)
 }
