@@ -5,7 +5,6 @@ mod coverage;
 mod explain;
 mod import;
 mod rules;
-mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -30,8 +29,6 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// List the strategy as encoded: areas, rules and parameters
     Rules(rules::RulesArgs),
-    /// Serve checks over HTTP: a JSON API under /v1 and a web page for officers
-    Serve(serve::ServeArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -142,7 +139,6 @@ pub fn main() -> ExitCode {
         Command::Coverage(args) => coverage::coverage(args),
         Command::Explain(args) => explain::run(args),
         Command::Rules(args) => rules::rules(args),
-        Command::Serve(args) => serve::serve(args),
     };
     ExitCode::from(code)
 }
