@@ -275,6 +275,12 @@ struct Checker<'a> {
     uses_record: bool,
     /// The fields the policies declare, by slot.
     declared: Vec<Declared>,
+    /// How deep `expr` has recursed, through the `let`s it compiled on the way.
+    depth: usize,
+    /// Per node, the depth of the tree below it, counting the `let`s it
+    /// uses: evaluation recurses that deep.
+    node_depth: Vec<usize>,
+    too_deep: bool,
 }
 
 /// A declared field and where it was (first) declared.
@@ -290,9 +296,18 @@ struct Declared {
 
 type Typed = Option<(NodeId, Type)>;
 
+/// How deep a compiled expression may be, counting the `let`s it uses
+/// (each at most [`crate::syntax::MAX_NESTING`] deep itself). Checking and
+/// evaluation recurse once per level; 400 levels fit in a worker thread's
+/// stack many times over.
+pub const MAX_DEPTH: usize = 2 * crate::syntax::MAX_NESTING;
+
 impl<'a> Checker<'a> {
     fn new(files: &'a [crate::load::LoadedFile], sources: &'a crate::diag::SourceMap) -> Self {
         Checker {
+            depth: 0,
+            node_depth: Vec::new(),
+            too_deep: false,
             files,
             sources,
             visible: Vec::new(),
@@ -330,12 +345,28 @@ impl<'a> Checker<'a> {
     }
 
     fn add(&mut self, node: Node, file: usize, span: Span) -> NodeId {
+        let mut below = 0;
+        node.each_child(|child| {
+            below = below.max(self.node_depth.get(child as usize).copied().unwrap_or(0));
+        });
+        if let Node::Let(l) = node
+            && let Some(body) = self.lets.get(l as usize).and_then(|slot| slot.node)
+        {
+            below = below.max(self.node_depth.get(body as usize).copied().unwrap_or(0));
+        }
+        if below + 1 > MAX_DEPTH {
+            self.report_too_deep(file, span);
+        }
+        self.node_depth.push(below + 1);
         self.nodes.push(node);
         self.spans.push((self.fid(file), span));
         NodeId::try_from(self.nodes.len() - 1).unwrap_or(NodeId::MAX)
     }
 
     fn run(&mut self, overrides: &[(String, FileId)]) {
+        if !self.within_limits() {
+            return;
+        }
         self.compute_visibility();
         self.register();
         self.declare_fields();
@@ -382,6 +413,41 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// The plan numbers policies, parameters, `let`s, areas and rules with
+    /// 16 bits; more than that many is refused rather than numbered wrong.
+    fn within_limits(&mut self) -> bool {
+        let limit = usize::from(u16::MAX);
+        let mut counts = [0usize; 4];
+        for f in self.files {
+            for item in &f.ast.items {
+                match item {
+                    ast::Item::Param(_) => counts[0] += 1,
+                    ast::Item::Let(_) => counts[1] += 1,
+                    ast::Item::Area(_) => counts[2] += 1,
+                    ast::Item::Rule(_) => counts[3] += 1,
+                    _ => {}
+                }
+            }
+        }
+        let kinds = ["parameters", "`let`s", "areas", "rules"];
+        let mut fine = self.files.len() <= limit;
+        if !fine {
+            self.push(Diagnostic::error(format!(
+                "{} policy files are loaded; anskaff holds at most {limit}",
+                self.files.len()
+            )));
+        }
+        for (count, kind) in counts.into_iter().zip(kinds) {
+            if count > limit {
+                self.push(Diagnostic::error(format!(
+                    "the policies define {count} {kind}; anskaff holds at most {limit}"
+                )));
+                fine = false;
+            }
+        }
+        fine
     }
 
     fn compute_visibility(&mut self) {
@@ -454,15 +520,16 @@ impl<'a> Checker<'a> {
             }
         }
         // A name may be defined once among the files that can see each other.
-        let mut reported = HashSet::new();
+        // Each later definition is reported against the first it clashes
+        // with, which is found at once when a name is repeated in one file.
         for (name, defs) in &self.names {
-            for (i, a) in defs.iter().enumerate() {
-                for b in &defs[i + 1..] {
+            for (j, b) in defs.iter().enumerate() {
+                for a in &defs[..j] {
                     let same_space = matches!(a.kind, DefKind::Area(_)) == matches!(b.kind, DefKind::Area(_));
                     let clash = same_space
                         && (a.file == b.file
                             || self.visible.iter().any(|v| v.contains(&a.file) && v.contains(&b.file)));
-                    if clash && reported.insert((name.clone(), b.file, b.span)) {
+                    if clash {
                         self.diags.push(
                             Diagnostic::error(format!("`{name}` is defined twice"))
                                 .at(self.files[b.file].file, b.span, "second definition")
@@ -471,6 +538,7 @@ impl<'a> Checker<'a> {
                                     "rename one of them; an importing policy sees the names of the policies it imports",
                                 ),
                         );
+                        break;
                     }
                 }
             }
@@ -847,19 +915,41 @@ impl<'a> Checker<'a> {
         } else {
             self.aliases.clone()
         };
+        // Where each chain of aliases ends (`None`: in a circle), found in
+        // one walk per chain, so that long chains stay linear.
+        let next: HashMap<ParamId, ParamId> = aliases.iter().map(|&(p, n, ..)| (p, n)).collect();
+        let mut end: HashMap<ParamId, Option<ParamId>> = HashMap::new();
+        for &(param, ..) in &aliases {
+            let mut path = Vec::new();
+            let mut on_path = HashSet::new();
+            let mut at = param;
+            let found = loop {
+                if let Some(known) = end.get(&at) {
+                    break *known;
+                }
+                match next.get(&at) {
+                    None => break Some(at),
+                    Some(_) if !on_path.insert(at) => break None,
+                    Some(&n) => {
+                        path.push(at);
+                        at = n;
+                    }
+                }
+            };
+            for p in path {
+                end.insert(p, found);
+            }
+        }
         for &(param, _, file, span) in &aliases {
             if self.params[param as usize].overridden {
                 continue;
             }
-            let mut target = param;
-            let mut steps = 0;
-            while let Some(&(_, next, _, _)) = aliases.iter().find(|(p, ..)| *p == target) {
-                target = next;
-                steps += 1;
-                if steps > aliases.len() {
-                    if !last {
-                        break;
-                    }
+            match end.get(&param).copied().flatten() {
+                Some(target) => {
+                    self.params[param as usize].value = self.params[target as usize].value.clone();
+                    self.param_types[param as usize] = self.param_types[target as usize].clone();
+                }
+                None if last => {
                     let name = self.params[param as usize].name.clone();
                     let d = self.error(
                         file,
@@ -868,12 +958,8 @@ impl<'a> Checker<'a> {
                         "here",
                     );
                     self.push(d);
-                    break;
                 }
-            }
-            if steps <= aliases.len() {
-                self.params[param as usize].value = self.params[target as usize].value.clone();
-                self.param_types[param as usize] = self.param_types[target as usize].clone();
+                None => {}
             }
         }
     }
@@ -1349,6 +1435,31 @@ impl<'a> Checker<'a> {
     // ------------------------------------------------------------ expressions
 
     fn expr(&mut self, file: usize, e: &Expr) -> Typed {
+        if self.depth >= MAX_DEPTH {
+            self.report_too_deep(file, e.span);
+            return None;
+        }
+        self.depth += 1;
+        let typed = self.expr_within(file, e);
+        self.depth -= 1;
+        typed
+    }
+
+    fn report_too_deep(&mut self, file: usize, span: Span) {
+        if !std::mem::replace(&mut self.too_deep, true) {
+            let d = self
+                .error(
+                    file,
+                    span,
+                    format!("this expression, with the `let`s it uses, nests more than {MAX_DEPTH} levels deep"),
+                    "too deep",
+                )
+                .help("a chain of `let`s each built on the next adds up; write the condition more directly");
+            self.push(d);
+        }
+    }
+
+    fn expr_within(&mut self, file: usize, e: &Expr) -> Typed {
         match &e.kind {
             ExprKind::Lit(l) => {
                 let c = self.literal_const(self.fid(file), l, e.span)?;

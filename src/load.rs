@@ -6,7 +6,7 @@
 
 use crate::diag::{Diagnostic, FileId, SourceMap};
 use crate::syntax::{self, ast};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 pub struct LoadedFile {
@@ -45,13 +45,20 @@ fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, (Vec<Diagn
     for path in paths {
         if text.is_none() && path.is_dir() {
             let mut found = Vec::new();
-            collect_policies(path, &mut found, &mut loader.diags);
+            let mut visited = HashSet::new();
+            visited.extend(std::fs::canonicalize(path));
+            collect_policies(path, &mut found, &mut loader.diags, &mut visited);
             if found.is_empty() {
                 loader.diags.push(Diagnostic::error(format!(
                     "no `.policy` files in directory `{}`",
                     path.display()
                 )));
             }
+            loader.from_directory.extend(
+                found
+                    .iter()
+                    .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| tidy(p))),
+            );
             roots.extend(found);
         } else {
             roots.push(path.clone());
@@ -106,7 +113,7 @@ fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, (Vec<Diagn
     Ok(Loaded { sources, files })
 }
 
-fn collect_policies(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+fn collect_policies(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>, visited: &mut HashSet<PathBuf>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -121,7 +128,13 @@ fn collect_policies(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnost
     paths.sort();
     for path in paths {
         if path.is_dir() {
-            collect_policies(&path, out, diags);
+            // A link back up the tree would make the walk endless.
+            let Ok(real) = std::fs::canonicalize(&path) else {
+                continue;
+            };
+            if visited.insert(real) {
+                collect_policies(&path, out, diags, visited);
+            }
         } else if path.extension().is_some_and(|e| e == "policy") {
             out.push(path);
         }
@@ -156,6 +169,8 @@ struct Loader {
     names: HashMap<usize, String>,
     /// The text of the first file, when given rather than read.
     given: Option<String>,
+    /// Files found by listing a directory (their canonical paths).
+    from_directory: HashSet<PathBuf>,
     diags: Vec<Diagnostic>,
 }
 
@@ -186,6 +201,15 @@ impl Loader {
         }
         let read = match self.given.take() {
             Some(t) => Ok(t.into_bytes()),
+            // An import, or a file found in a directory, must be a regular
+            // file: a policy cannot make anskaff read a device (`/dev/zero`
+            // never ends) or wait on a named pipe. A file named on the
+            // command line may be a pipe (`--policy <(…)`).
+            None if (from.is_some() || self.from_directory.contains(&key))
+                && std::fs::metadata(path).is_ok_and(|m| !m.is_file()) =>
+            {
+                Err(std::io::Error::other("not a regular file"))
+            }
             None => std::fs::read(path),
         };
         let text = match read {

@@ -118,6 +118,45 @@ pub enum Node {
     Aggregate(u16),
 }
 
+impl Node {
+    /// Call `f` with each node this one evaluates directly (a `let`'s body
+    /// is reached through [`Plan::lets`], not here).
+    pub fn each_child(&self, mut f: impl FnMut(NodeId)) {
+        match self {
+            Node::Index(a, _) | Node::Not(a) | Node::Neg(a) | Node::Test(_, a) => f(*a),
+            Node::And(c) | Node::Or(c) | Node::Call(_, c) => c.iter().copied().for_each(f),
+            Node::Cmp(_, a, b) | Node::Arith(_, a, b) | Node::StartsWith(a, b) | Node::Otherwise(a, b) => {
+                f(*a);
+                f(*b);
+            }
+            Node::In { value, list, .. } => {
+                f(*value);
+                f(*list);
+            }
+            Node::If(a, b, c) => {
+                f(*a);
+                f(*b);
+                f(*c);
+            }
+            Node::Quant { list, filter, body, .. } => {
+                f(*list);
+                filter.iter().copied().for_each(&mut f);
+                body.iter().copied().for_each(f);
+            }
+            Node::Const(_)
+            | Node::Param(_)
+            | Node::Let(_)
+            | Node::Field(..)
+            | Node::Extra(..)
+            | Node::List(..)
+            | Node::Project(..)
+            | Node::Var(_)
+            | Node::VarField(..)
+            | Node::Aggregate(_) => {}
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PolicyInfo {
     pub id: String,

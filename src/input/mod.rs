@@ -317,7 +317,9 @@ impl Reader {
                 InputSpec::Memory(m) => queue.push_back(Pending::Memory(m.clone())),
                 InputSpec::Path(p) if p.is_dir() => {
                     let mut files = Vec::new();
-                    expand_dir(p, &mut files, &mut queue);
+                    let mut visited = std::collections::HashSet::new();
+                    visited.extend(std::fs::canonicalize(p));
+                    expand_dir(p, &mut files, &mut queue, &mut visited);
                     group_ocds(p, files, options.format, &mut queue);
                 }
                 InputSpec::Path(p) => queue.push_back(Pending::File(p.clone(), format_of(p))),
@@ -532,7 +534,12 @@ fn io_reason(e: &io::Error) -> String {
 }
 
 /// The record files below `dir`, in name order.
-fn expand_dir(dir: &Path, files: &mut Vec<(PathBuf, InputFormat)>, queue: &mut std::collections::VecDeque<Pending>) {
+fn expand_dir(
+    dir: &Path,
+    files: &mut Vec<(PathBuf, InputFormat)>,
+    queue: &mut std::collections::VecDeque<Pending>,
+    visited: &mut std::collections::HashSet<PathBuf>,
+) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -564,9 +571,29 @@ fn expand_dir(dir: &Path, files: &mut Vec<(PathBuf, InputFormat)>, queue: &mut s
     }
     paths.sort();
     for p in paths {
-        if p.is_dir() {
-            expand_dir(&p, files, queue);
+        // Follows symbolic links; a dangling one is reported when opened.
+        let meta = std::fs::metadata(&p).ok();
+        if meta.as_ref().is_some_and(|m| m.is_dir()) {
+            // A link back up the tree would make the walk endless.
+            let Ok(real) = std::fs::canonicalize(&p) else { continue };
+            if visited.insert(real) {
+                expand_dir(&p, files, queue, visited);
+            }
         } else if let Some(f) = format_of(&p) {
+            if meta.is_some_and(|m| !m.is_file()) {
+                // Opening a named pipe blocks until someone writes to it,
+                // and a device may never end: name such an input directly.
+                let source = Source {
+                    file: Arc::from(p.display().to_string()),
+                    line: None,
+                    locator: None,
+                };
+                queue.push_back(Pending::Error(
+                    source,
+                    "not read: not a regular file (a named pipe, socket or device); name it on the command line to read it".into(),
+                ));
+                continue;
+            }
             files.push((p, f));
         }
     }

@@ -24,14 +24,14 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 pub fn parse_policy(text: &str, file: FileId) -> Result<PolicyFile> {
     let mut pairs = PolicyParser::parse(Rule::policy_file, text).map_err(|e| syntax_error(e, text, file))?;
     let root = pairs.next().ok_or_else(|| Diagnostic::error("empty parse"))?;
-    Builder { file }.policy_file(root)
+    Builder::new(file).policy_file(root)
 }
 
 /// Parse a value given on the command line, such as `5 000 000 NOK`.
 pub fn parse_value(text: &str, file: FileId) -> Result<Expr> {
     let mut pairs = PolicyParser::parse(Rule::override_value, text).map_err(|e| syntax_error(e, text, file))?;
     let root = pairs.next().ok_or_else(|| Diagnostic::error("empty value"))?;
-    let b = Builder { file };
+    let b = Builder::new(file);
     let expr = significant(root.into_inner())
         .find(|p| p.as_rule() == Rule::expr)
         .ok_or_else(|| Diagnostic::error("empty value"))?;
@@ -81,11 +81,62 @@ fn pratt() -> &'static PrattParser<Rule> {
     })
 }
 
+/// How deeply expressions may nest: every operator, bracket, call and
+/// comprehension is a level. Parsing, checking and evaluation recurse once
+/// per level, so the bound keeps them within any thread's stack (the
+/// bundled policies nest at most 12 levels); a longer chain belongs in
+/// named parts (`let`).
+pub const MAX_NESTING: usize = 200;
+
 struct Builder {
     file: FileId,
+    /// The nesting of the expression being built, counted as [`MAX_NESTING`] says.
+    depth: std::cell::Cell<usize>,
+}
+
+fn is_operator(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::op_or
+            | Rule::op_and
+            | Rule::op_eq
+            | Rule::op_ne
+            | Rule::op_le
+            | Rule::op_ge
+            | Rule::op_lt
+            | Rule::op_gt
+            | Rule::op_in
+            | Rule::op_not_in
+            | Rule::op_starts_with
+            | Rule::op_otherwise
+            | Rule::op_add
+            | Rule::op_sub
+            | Rule::op_mul
+            | Rule::op_div
+            | Rule::op_not
+            | Rule::op_neg
+            | Rule::op_exists
+            | Rule::op_is_not_empty
+            | Rule::op_is_empty
+            | Rule::op_is_missing
+            | Rule::op_is_present
+    )
+}
+
+fn too_deep(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::error(format!("this expression nests more than {MAX_NESTING} levels deep"))
+        .at(file, span, "too deep")
+        .help("split it into named parts with `let`, or use a list: `procedure in [\"direct\", \"below_threshold\"]`")
 }
 
 impl Builder {
+    fn new(file: FileId) -> Builder {
+        Builder {
+            file,
+            depth: std::cell::Cell::new(0),
+        }
+    }
+
     fn err(&self, span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
         Diagnostic::error(message).at(self.file, span, label)
     }
@@ -478,6 +529,21 @@ impl Builder {
     }
 
     fn expr(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        // Each operator of the chain is a level of the tree it becomes (and
+        // the Pratt parser recurses once per prefix operator): count them
+        // before building anything.
+        let levels = 1 + pair.clone().into_inner().filter(|p| is_operator(p.as_rule())).count();
+        let outer = self.depth.get();
+        if outer + levels > MAX_NESTING {
+            return Err(too_deep(self.file, span_of(&pair)));
+        }
+        self.depth.set(outer + levels);
+        let built = self.pratt_expr(pair);
+        self.depth.set(outer);
+        built
+    }
+
+    fn pratt_expr(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
         pratt()
             .map_primary(|p| self.primary(p))
             .map_prefix(|op, rhs| {
@@ -726,6 +792,14 @@ fn syntax_error(error: pest::error::Error<Rule>, text: &str, file: FileId) -> Di
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if let ErrorVariant::CustomError { message } = &error.variant
+        && message.contains("limit reached")
+    {
+        // pest's guard against running out of stack: only brackets or `if`s
+        // nested thousands deep get there.
+        let at = Span::new(pos, (pos + 1).min(text.len()).max(pos));
+        return too_deep(file, at);
+    }
     let found = word_at(text, pos);
     let (expected, keywords) = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
