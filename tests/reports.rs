@@ -594,3 +594,94 @@ fn rules_lists_the_strategy_with_areas_that_have_no_rules() {
     let o = anskaff(&["rules", "--policy", "policies", "--set", "lcc_threshold=5 000 000 NOK"]);
     assert!(stdout(&o).contains("5 000 000 NOK (set with --set)"), "{}", stdout(&o));
 }
+
+/// Texts a policy author writes (titles, basis, messages, advice, area
+/// names) and record values a message quotes are escaped in HTML like
+/// record fields; in CSV every text cell that starts a formula is
+/// neutralised, the file name in `source` included.
+#[test]
+fn policy_texts_and_quoted_record_values_are_escaped_and_neutralised() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "hostile.policy",
+        r#"policy hostile { title en "<script>alert('policy')</script>" authority "\"><img src=x onerror=alert(1)>" }
+area klima { title en "Klima \" onmouseover=\"alert(2)" description en "<iframe>" }
+rule XSS-1 {
+  title en "<script>alert('rule')</script> \"quoted\""
+  area klima
+  severity must
+  basis "<a href=\"javascript:alert(3)\">§</a>"
+  require procedure == "open"
+  message en "{title} from {supplier.name} <b>\"bold\"</b>"
+  advice en "=HYPERLINK(\"http://evil\") & <style>"
+}
+"#,
+    );
+    // Ids are trimmed; titles are not, and the message starts with one.
+    let records = [
+        r#"{"id": "+ID", "title": "\t=1+1 <script>alert(\"t\")</script>", "supplier": {"name": "Evil \"' onload=\"x"}, "procedure": "direct", "estimated_value": {"amount": "5", "currency": "NOK"}}"#,
+        r#"{"id": "-ID", "title": "\r+cmd", "supplier": {"name": "-2+3"}, "procedure": "direct"}"#,
+        r#"{"id": "@ID", "title": "=1+1", "supplier": {"name": "@x"}, "procedure": "direct"}"#,
+    ];
+    write(dir.path(), "=evil.jsonl", &(records.join("\n") + "\n"));
+    // Named relative to where anskaff runs, so that `source` starts with `=`.
+    let run = |format: &str| {
+        Command::new(env!("CARGO_BIN_EXE_anskaff"))
+            .args([
+                "check",
+                "--policy",
+                &policy,
+                "--format",
+                format,
+                "--lang",
+                "en",
+                "=evil.jsonl",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("anskaff runs")
+    };
+
+    let html = stdout(&run("html"));
+    for raw in [
+        "<script",
+        "<img",
+        "<iframe",
+        "href=\"javascript",
+        "<b>",
+        "onmouseover=\"",
+        "onload=\"",
+    ] {
+        assert!(!html.contains(raw), "unescaped {raw}");
+    }
+    assert_eq!(html.matches("<style").count(), 1, "only the page's own style sheet");
+    assert!(html.contains("&lt;script&gt;alert(&#39;rule&#39;)&lt;/script&gt; &quot;quoted&quot;"));
+    assert!(html.contains("Klima &quot; onmouseover=&quot;alert(2)"));
+    let md = stdout(&run("markdown"));
+    // Markdown's own line breaks aside, every `<` is escaped, so no tag is.
+    let md = md.replace("<br>", "");
+    assert!(md.match_indices('<').all(|(i, _)| md[..i].ends_with('\\')), "{md}");
+
+    let o = run("csv");
+    let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i != 5 {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "column {i}: {cell:?}"
+                );
+            }
+        }
+        assert!(row[1].starts_with("'="), "the source names the file: {:?}", &row[1]);
+    }
+    let ids: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(ids, ["'+ID", "'-ID", "'@ID"]);
+    let messages: Vec<&str> = rows.iter().map(|r| &r[7]).collect();
+    assert!(messages[0].starts_with("'\t=1+1 <script>"), "{messages:?}");
+    assert!(messages[1].starts_with("'\r+cmd from -2+3"), "{messages:?}");
+    assert!(messages[2].starts_with("'=1+1 from @x"), "{messages:?}");
+}

@@ -4,10 +4,9 @@
 use anskaff::finding::{Evaluated, InputError};
 use anskaff::input::{InputFormat, InputSpec, Memory, ReadOptions};
 use anskaff::plan::Plan;
-use anskaff::report::{self, Meta, RenderOptions, ReportFormat, Summary};
+use anskaff::report::{self, Meta, RenderOptions, ReportFormat};
 use anskaff::run::{self, RunOptions};
 use anskaff::syntax::ast::Lang;
-use std::io;
 use std::sync::Arc;
 
 pub mod generate;
@@ -62,24 +61,6 @@ pub struct Outcome {
     pub json: Vec<u8>,
 }
 
-struct Keep<'w> {
-    inner: Box<dyn report::Renderer + 'w>,
-    records: Vec<Evaluated>,
-}
-
-impl report::Renderer for Keep<'_> {
-    fn begin(&mut self, plan: &Plan, meta: &Meta) -> io::Result<()> {
-        self.inner.begin(plan, meta)
-    }
-    fn record(&mut self, plan: &Plan, record: &Evaluated) -> io::Result<()> {
-        self.records.push(record.clone());
-        self.inner.record(plan, record)
-    }
-    fn finish(&mut self, plan: &Plan, meta: &Meta, summary: &Summary, errors: &[InputError]) -> io::Result<()> {
-        self.inner.finish(plan, meta, summary, errors)
-    }
-}
-
 /// Check canonical JSON Lines `records` against `plan` on `threads` worker
 /// threads, in batches of `batch`, rendering the JSON report.
 pub fn check(plan: &Plan, records: &[u8], threads: usize, batch: usize) -> Outcome {
@@ -105,10 +86,7 @@ pub fn check(plan: &Plan, records: &[u8], threads: usize, batch: usize) -> Outco
     let mut json = Vec::new();
     let (records, result) = {
         let inner = report::renderer(ReportFormat::Json, Box::new(&mut json), &RenderOptions::default());
-        let mut keep = Keep {
-            inner,
-            records: Vec::new(),
-        };
+        let mut keep = report::Keep::new(inner);
         let result = run::run(plan, &[input], &opts, &meta, &mut keep).expect("writing to memory cannot fail");
         (keep.records, result)
     };

@@ -213,13 +213,25 @@ pub fn check(args: CheckArgs) -> u8 {
 pub(crate) enum Target {
     Stdout(io::Stdout),
     File(tempfile::NamedTempFile, PathBuf),
+    /// A path that is not a regular file (`/dev/stdout`, a named pipe,
+    /// `/dev/full`): written in place, since renaming a file over a device
+    /// would replace the device.
+    Device(std::fs::File),
 }
 
 impl Target {
     pub(crate) fn open(path: Option<&std::path::Path>) -> io::Result<Target> {
         match path {
             None => Ok(Target::Stdout(io::stdout())),
+            Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) => {
+                if std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+                    return Err(io::Error::other(format!("`{}` is a directory", p.display())));
+                }
+                Ok(Target::Device(std::fs::OpenOptions::new().write(true).open(p)?))
+            }
             Some(p) => {
+                // Through a symbolic link, the file it points to is replaced.
+                let p = &std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
                 let dir = p
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty())
@@ -233,6 +245,7 @@ impl Target {
     pub(crate) fn commit(self) -> io::Result<()> {
         match self {
             Target::Stdout(mut s) => s.flush(),
+            Target::Device(mut f) => f.flush(),
             Target::File(tmp, path) => {
                 tmp.as_file().sync_all()?;
                 tmp.persist(&path).map(|_| ()).map_err(|e| e.error)
@@ -246,6 +259,7 @@ impl Write for Target {
         match self {
             Target::Stdout(s) => s.write(buf),
             Target::File(f, _) => f.write(buf),
+            Target::Device(f) => f.write(buf),
         }
     }
 
@@ -253,6 +267,7 @@ impl Write for Target {
         match self {
             Target::Stdout(s) => s.flush(),
             Target::File(f, _) => f.flush(),
+            Target::Device(f) => f.flush(),
         }
     }
 }

@@ -56,7 +56,15 @@ pub fn import(args: ImportArgs) -> u8 {
             match record {
                 Ok(r) => {
                     for w in &r.warnings {
-                        eprintln!("warning: {}: {}: {}", source.display(), w.field, w.message);
+                        // Not eprintln!: it panics when standard error is a
+                        // closed pipe (`2>&1 | head`).
+                        let _ = writeln!(
+                            io::stderr(),
+                            "warning: {}: {}: {}",
+                            source.display(),
+                            w.field,
+                            w.message
+                        );
                         warned += 1;
                     }
                     out.write_all(crate::record::canonical_json::to_json(&r).as_bytes())?;
@@ -64,7 +72,7 @@ pub fn import(args: ImportArgs) -> u8 {
                     written += 1;
                 }
                 Err(e) => {
-                    eprintln!("error: {}: {e}", source.display());
+                    let _ = writeln!(io::stderr(), "error: {}: {e}", source.display());
                     failed += 1;
                 }
             }
@@ -79,13 +87,17 @@ pub fn import(args: ImportArgs) -> u8 {
             return exit::USAGE;
         }
     }
-    if let Err(e) = out
+    match out
         .into_inner()
         .map_err(|e| e.into_error())
         .and_then(super::check::Target::commit)
     {
-        eprintln!("error: cannot write the records: {e}");
-        return exit::USAGE;
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return exit::OK,
+        Err(e) => {
+            eprintln!("error: cannot write the records: {e}");
+            return exit::USAGE;
+        }
     }
     eprintln!("{written} records written, {warned} data warnings, {failed} input errors");
     if failed > 0 { exit::INPUT } else { exit::OK }

@@ -803,8 +803,22 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut target = RecordTarget { record: self.record };
+        // The fields read so far (a few dozen at most: unknown keys are not
+        // kept), to tell of a field given twice.
+        let mut read: Vec<Cow<'de, str>> = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            if !target.field(&key, &mut map, self.cx)? && !read_declared(&key, &mut map, self.cx, target.record)? {
+            let known =
+                target.field(&key, &mut map, self.cx)? || read_declared(&key, &mut map, self.cx, target.record)?;
+            if known {
+                if read.contains(&key) {
+                    self.cx.warn(
+                        At::top(&key),
+                        format!("the record gives `{key}` more than once; where the values differ, the last is used"),
+                    );
+                } else {
+                    read.push(key);
+                }
+            } else {
                 map.next_value::<IgnoredAny>()?;
                 let known = crate::schema::FIELDS
                     .iter()

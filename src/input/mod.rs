@@ -71,7 +71,21 @@ impl Raw {
     /// why not.
     pub fn into_record(self, want: &crate::schema::Want) -> (Source, Result<Record, String>) {
         let result = match self.payload {
-            Payload::Json(text) => canonical::parse_record_with(text.bytes(), want).map_err(|e| json_error(&e)),
+            Payload::Json(text) => canonical::parse_record_with(text.bytes(), want).map_err(|e| {
+                // serde_json calls a byte that is not UTF-8 "an invalid
+                // unicode code point"; say which byte, in words.
+                match std::str::from_utf8(text.bytes()) {
+                    Err(bad) => format!(
+                        "not UTF-8 text (byte {} at column {})",
+                        text.bytes()
+                            .get(bad.valid_up_to())
+                            .map(|b| format!("0x{b:02X}"))
+                            .unwrap_or_default(),
+                        bad.valid_up_to() + 1
+                    ),
+                    Ok(_) => json_error(&e),
+                }
+            }),
             Payload::Record(r) => Ok(*r),
             Payload::Error(e) => Err(e),
         };

@@ -1690,7 +1690,16 @@ fn sum_values(items: &[(usize, &J)], list: &str, r: &mut Record) -> Result<Optio
         };
         total = match total {
             None => Some(m),
-            Some(t) if t.currency == m.currency => Some(Money::new(t.amount + m.amount, t.currency)),
+            Some(t) if t.currency == m.currency => match t.amount.checked_add(m.amount) {
+                Some(sum) => Some(Money::new(sum, t.currency)),
+                None => {
+                    r.warn(
+                        "awarded_value",
+                        format!("the {list} add up to more than anskaff can hold exactly; their total is left missing"),
+                    );
+                    return Ok(None);
+                }
+            },
             Some(t) => {
                 r.warn(
                     "awarded_value",
@@ -1806,7 +1815,7 @@ fn breakdown(ac: &J, path: &str, r: &mut Record) -> Option<Vec<Criterion>> {
             };
             let scaled = match n.get("weight").and_then(J::str) {
                 Some("percentageExact" | "percentageRangeMiddle") => Some(number),
-                Some("decimalExact" | "decimalRangeMiddle") => Some(number * Decimal::ONE_HUNDRED),
+                Some("decimalExact" | "decimalRangeMiddle") => number.checked_mul(Decimal::ONE_HUNDRED),
                 Some(other) => {
                     r.warn(
                         "award_criteria",

@@ -2144,7 +2144,10 @@ impl<'m> RowState<'m> {
             let mut criteria = std::mem::take(&mut self.criteria);
             let weights = std::mem::take(&mut self.weights);
             let total = |cs: &[Criterion], kind: u8| -> Option<Decimal> {
-                cs.iter().filter(|c| c.kind == Some(kind)).map(|c| c.weight).sum()
+                // Too large to add up is no total, as a missing weight is.
+                cs.iter()
+                    .filter(|c| c.kind == Some(kind))
+                    .try_fold(Decimal::ZERO, |sum, c| sum.checked_add(c.weight?))
             };
             let mut kinds: Vec<u8> = weights.iter().filter_map(|c| c.kind).collect();
             kinds.dedup();

@@ -64,8 +64,12 @@ pub fn neutralise(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// An I/O error stays one (a closed pipe must end the run quietly).
 fn csv_error(e: ::csv::Error) -> io::Error {
-    io::Error::other(e)
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 impl<W: Write> Renderer for CsvRenderer<W> {

@@ -146,6 +146,35 @@ pub trait Renderer {
     }
 }
 
+/// A renderer that passes everything on to `inner` and keeps each record:
+/// for tests and tools that want both the report and the records.
+pub struct Keep<'w> {
+    pub inner: Box<dyn Renderer + 'w>,
+    pub records: Vec<Evaluated>,
+}
+
+impl<'w> Keep<'w> {
+    pub fn new(inner: Box<dyn Renderer + 'w>) -> Self {
+        Keep {
+            inner,
+            records: Vec::new(),
+        }
+    }
+}
+
+impl Renderer for Keep<'_> {
+    fn begin(&mut self, plan: &Plan, meta: &Meta) -> io::Result<()> {
+        self.inner.begin(plan, meta)
+    }
+    fn record(&mut self, plan: &Plan, record: &Evaluated) -> io::Result<()> {
+        self.records.push(record.clone());
+        self.inner.record(plan, record)
+    }
+    fn finish(&mut self, plan: &Plan, meta: &Meta, summary: &Summary, errors: &[InputError]) -> io::Result<()> {
+        self.inner.finish(plan, meta, summary, errors)
+    }
+}
+
 /// Value of records by status, in one currency.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Spend {
