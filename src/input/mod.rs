@@ -267,10 +267,13 @@ impl Lines {
                 return self.item(start, end);
             }
             // Move the unfinished line to a new block and read more after it.
+            // A line longer than a block doubles the room, so that a very
+            // long line is copied a logarithmic number of times, not once
+            // per block read.
             let mut next = Vec::with_capacity(BLOCK.max(rest.len() * 2));
             next.extend_from_slice(rest);
             let filled = next.len();
-            next.resize(filled + BLOCK, 0);
+            next.resize(filled + BLOCK.max(filled), 0);
             let mut got = filled;
             loop {
                 match self.reader.read(&mut next[got..]) {
