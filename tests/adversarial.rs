@@ -378,11 +378,9 @@ fn a_10_mb_policy_loads_and_checks() {
 
 #[test]
 fn names_in_other_scripts_are_identifiers() {
-    let text = format!(
-        "policy t {{ title en \"t\" }}\narea klima_æøå {{ title en \"Klima\" }}\nparam grense_Ødegård = 100 NOK\nlet стоимость = estimated_value otherwise awarded_value\n\
-         rule R {{\n  title en \"r\"\n  area klima_æøå\n  severity must\n  require стоимость >= grense_Ødegård\n}}\n"
-    );
-    let p = Policies::from_text("t.policy", &text, &[]).expect("loads");
+    let text = "policy t { title en \"t\" }\narea klima_æøå { title en \"Klima\" }\nparam grense_Ødegård = 100 NOK\nlet стоимость = estimated_value otherwise awarded_value\n\
+         rule R {\n  title en \"r\"\n  area klima_æøå\n  severity must\n  require стоимость >= grense_Ødegård\n}\n";
+    let p = Policies::from_text("t.policy", text, &[]).expect("loads");
     let checked = p
         .check_jsonl(
             "{\"id\": \"a\", \"estimated_value\": {\"amount\": \"100\", \"currency\": \"NOK\"}}\n",
@@ -407,18 +405,18 @@ fn import_cycles_missing_imports_and_devices_are_errors() {
     };
     let a = write(
         "a.policy",
-        format!("policy a {{ title en \"a\" }}\nimport \"b.policy\"\n"),
+        "policy a { title en \"a\" }\nimport \"b.policy\"\n".to_string(),
     );
     write(
         "b.policy",
-        format!("policy b {{ title en \"b\" }}\nimport \"a.policy\"\n"),
+        "policy b { title en \"b\" }\nimport \"a.policy\"\n".to_string(),
     );
     let err = Policies::load(&[a], &[]).err().expect("a cycle").0;
     assert!(err.contains("import cycle"), "{err}");
 
     let m = write(
         "m.policy",
-        format!("policy m {{ title en \"m\" }}\nimport \"nowhere.policy\"\n"),
+        "policy m { title en \"m\" }\nimport \"nowhere.policy\"\n".to_string(),
     );
     let err = Policies::load(&[m], &[]).err().expect("missing").0;
     assert!(

@@ -20,8 +20,24 @@ const MONEY: &[&str] = &[
     "limit",
 ];
 const NUMBERS: &[&str] = &["0", "1", "2", "3", "10", "100000000000000000000000000", "0.5"];
-const TEXTS: &[&str] = &["\"\"", "\"341\"", "\"45\"", "\"a\"", "\"Vik\"", "\"æøå\"", "\"921693230\""];
-const FIELDS_TEXT: &[&str] = &["title", "buyer.id", "buyer.name", "supplier.name", "rationale", "cpv[0]", "notice_id"];
+const TEXTS: &[&str] = &[
+    "\"\"",
+    "\"341\"",
+    "\"45\"",
+    "\"a\"",
+    "\"Vik\"",
+    "\"æøå\"",
+    "\"921693230\"",
+];
+const FIELDS_TEXT: &[&str] = &[
+    "title",
+    "buyer.id",
+    "buyer.name",
+    "supplier.name",
+    "rationale",
+    "cpv[0]",
+    "notice_id",
+];
 const FIELDS_MONEY: &[&str] = &["value", "estimated_value", "awarded_value", "lots[0].estimated_value"];
 const FIELDS_ANY: &[&str] = &[
     "title",
@@ -40,34 +56,90 @@ const FIELDS_ANY: &[&str] = &[
 pub fn condition(u: &mut Unstructured<'_>, depth: u32) -> Result<String> {
     let choices = if depth == 0 { 22 } else { 28 };
     Ok(match u.choose_index(choices)? {
-        0 => format!("{} {} {}", money(u, depth)?, pick(u, &["<", "<=", ">", ">=", "==", "!="])?, money(u, depth)?),
+        0 => format!(
+            "{} {} {}",
+            money(u, depth)?,
+            pick(u, &["<", "<=", ">", ">=", "==", "!="])?,
+            money(u, depth)?
+        ),
         1 => format!(
             "procedure {} [{}]",
             pick(u, &["in", "not in"])?,
-            pick(u, &["\"open\", \"direct\"", "\"below_threshold\"", "\"negotiated_without_notice\", \"restricted\"", ""])?
+            pick(
+                u,
+                &[
+                    "\"open\", \"direct\"",
+                    "\"below_threshold\"",
+                    "\"negotiated_without_notice\", \"restricted\"",
+                    ""
+                ]
+            )?
         ),
-        2 => format!("buyer.kind == {}", pick(u, &["\"county\"", "\"state\"", "\"municipal\""])?),
+        2 => format!(
+            "buyer.kind == {}",
+            pick(u, &["\"county\"", "\"state\"", "\"municipal\""])?
+        ),
         3 => format!("count(lots) {} {}", pick(u, &[">=", "<", "=="])?, pick(u, NUMBERS)?),
-        4 => format!("all(v in vehicles: v.fuel in fuels)"),
-        5 => format!("any(v in vehicles where v.count > {}: v.fuel == \"diesel\")", pick(u, NUMBERS)?),
+        4 => "all(v in vehicles: v.fuel in fuels)".to_string(),
+        5 => format!(
+            "any(v in vehicles where v.count > {}: v.fuel == \"diesel\")",
+            pick(u, NUMBERS)?
+        ),
         6 => format!(
             "sum(c in award_criteria where c.type == \"environment\": c.weight) >= {} %",
             pick(u, &["0", "30", "100", "0.5"])?
         ),
-        7 => format!("{} starts with {}", pick(u, &["cpv", "cpv[0]", "title", "lots[].title"])?, pick(u, TEXTS)?),
-        8 => format!("{} {}", pick(u, FIELDS_ANY)?, pick(u, &["is present", "is missing", "is empty", "is not empty"])?),
+        7 => format!(
+            "{} starts with {}",
+            pick(u, &["cpv", "cpv[0]", "title", "lots[].title"])?,
+            pick(u, TEXTS)?
+        ),
+        8 => format!(
+            "{} {}",
+            pick(u, FIELDS_ANY)?,
+            pick(u, &["is present", "is missing", "is empty", "is not empty"])?
+        ),
         9 => format!("exists {}", pick(u, FIELDS_ANY)?),
-        10 => format!("date {} {}", pick(u, &["<", ">=", "=="])?, pick(u, &["2022-01-01", "2024-02-29", "date"])?),
-        11 => pick(u, &["framework", "lcc.assessed", "construction.fossil_free_site", "labour.apprentices", "true", "false"])?
-            .to_string(),
+        10 => format!(
+            "date {} {}",
+            pick(u, &["<", ">=", "=="])?,
+            pick(u, &["2022-01-01", "2024-02-29", "date"])?
+        ),
+        11 => pick(
+            u,
+            &[
+                "framework",
+                "lcc.assessed",
+                "construction.fossil_free_site",
+                "labour.apprentices",
+                "true",
+                "false",
+            ],
+        )?
+        .to_string(),
         12 => format!("duration_months {} {}", pick(u, &["*", "/", "+", "-"])?, number(u)?) + " > 1",
         13 => format!("{} == {}", pick(u, FIELDS_TEXT)?, pick(u, TEXTS)?),
         14 => format!("lower({}) starts with {}", pick(u, FIELDS_TEXT)?, pick(u, TEXTS)?),
         15 => format!("normalize_id(buyer.id) == {}", pick(u, TEXTS)?),
-        16 => format!("year(date) {} {}", pick(u, &[">=", "<"])?, pick(u, &["2023", "0", "9999"])?),
-        17 => format!("count(v in vehicles where v.fuel not in fuels) == {}", pick(u, NUMBERS)?),
-        18 => format!("prefix(cpv[0], {}) == {}", pick(u, &["0", "3", "100"])?, pick(u, TEXTS)?),
-        19 => format!("date + {} > {}", pick(u, &["12 months", "3 days", "1 year", "2 quarters"])?, pick(u, &["2022-01-01", "date"])?),
+        16 => format!(
+            "year(date) {} {}",
+            pick(u, &[">=", "<"])?,
+            pick(u, &["2023", "0", "9999"])?
+        ),
+        17 => format!(
+            "count(v in vehicles where v.fuel not in fuels) == {}",
+            pick(u, NUMBERS)?
+        ),
+        18 => format!(
+            "prefix(cpv[0], {}) == {}",
+            pick(u, &["0", "3", "100"])?,
+            pick(u, TEXTS)?
+        ),
+        19 => format!(
+            "date + {} > {}",
+            pick(u, &["12 months", "3 days", "1 year", "2 quarters"])?,
+            pick(u, &["2022-01-01", "date"])?
+        ),
         20 => format!("labour.max_subcontractor_levels <= {}", pick(u, NUMBERS)?),
         21 => format!("none(c in award_criteria: c.weight > {} %)", pick(u, &["0", "50"])?),
         22 => format!("not {}", condition(u, depth - 1)?),
@@ -92,7 +164,12 @@ fn money(u: &mut Unstructured<'_>, depth: u32) -> Result<String> {
     Ok(match u.choose_index(if depth == 0 { 3 } else { 6 })? {
         0 => pick(u, MONEY)?.to_string(),
         1 | 2 => pick(u, FIELDS_MONEY)?.to_string(),
-        3 => format!("({} {} {})", money(u, depth - 1)?, pick(u, &["+", "-"])?, money(u, depth - 1)?),
+        3 => format!(
+            "({} {} {})",
+            money(u, depth - 1)?,
+            pick(u, &["+", "-"])?,
+            money(u, depth - 1)?
+        ),
         4 => format!("({} {} {})", money(u, depth - 1)?, pick(u, &["*", "/"])?, number(u)?),
         _ => format!("({} otherwise {})", money(u, depth - 1)?, money(u, depth - 1)?),
     })
@@ -119,7 +196,17 @@ pub fn policy(u: &mut Unstructured<'_>) -> Result<String> {
         p += &format!("  when {}\n", condition(u, 1)?);
     }
     p += "}\n";
-    p += &format!("param limit = {}\n", pick(u, &["1 300 000 NOK", "by date { from 2022-01-01: 1 MNOK from 2024-01-01: 2 MNOK }", "0 NOK"])?);
+    p += &format!(
+        "param limit = {}\n",
+        pick(
+            u,
+            &[
+                "1 300 000 NOK",
+                "by date { from 2022-01-01: 1 MNOK from 2024-01-01: 2 MNOK }",
+                "0 NOK"
+            ]
+        )?
+    );
     p += "param fuels = [\"electric\", \"hydrogen\", \"biogas\"]\n";
     p += "let value = estimated_value otherwise awarded_value\n";
     p += &format!("let flagged = {}\n", condition(u, 1)?);
@@ -140,7 +227,15 @@ pub fn policy(u: &mut Unstructured<'_>) -> Result<String> {
             }
             p += &format!(
                 "    group by {}\n",
-                pick(u, &["normalize_id(buyer.id)", "normalize_id(buyer.id), prefix(cpv[0], 3)", "normalize_name(supplier.name) otherwise normalize_id(supplier.id)", "procedure"])?
+                pick(
+                    u,
+                    &[
+                        "normalize_id(buyer.id)",
+                        "normalize_id(buyer.id), prefix(cpv[0], 3)",
+                        "normalize_name(supplier.name) otherwise normalize_id(supplier.id)",
+                        "procedure"
+                    ]
+                )?
             );
             match u.choose_index(3)? {
                 0 => p += &format!("    within rolling {}\n", pick(u, &["12 months", "10 days", "1 year"])?),
@@ -191,7 +286,20 @@ fn money_json(u: &mut Unstructured<'_>) -> Result<String> {
         0 => pick(u, JSON_VALUES)?.to_string(),
         _ => format!(
             "{{\"amount\": {}, \"currency\": {}}}",
-            pick(u, &["\"1300000\"", "500000", "\"0.1\"", "0", "-5", "\"79228162514264337593543950335\"", "1e400", "\"1 000\"", "1e-30"])?,
+            pick(
+                u,
+                &[
+                    "\"1300000\"",
+                    "500000",
+                    "\"0.1\"",
+                    "0",
+                    "-5",
+                    "\"79228162514264337593543950335\"",
+                    "1e400",
+                    "\"1 000\"",
+                    "1e-30"
+                ]
+            )?,
             pick(u, &["\"NOK\"", "\"nok\"", "\"EUR\"", "\"MNX\"", "null", "3"])?
         ),
     })
@@ -206,9 +314,40 @@ fn record(u: &mut Unstructured<'_>, index: usize) -> Result<String> {
         _ => fields.push(format!("\"id\": \"r{index}\"")),
     }
     let simple: &[(&str, &[&str])] = &[
-        ("title", &["\"Vans\"", "\"<b>&amp;\\\"'</b>\"", "\"+SUM(A1)\"", "\"\\r\\n\\t\"", "1"]),
-        ("date", &["\"2022-03-01\"", "\"2023-12-31\"", "\"2024-02-29\"", "\"2024-02-30\"", "\"17.03.2025\"", "20240101", "\"9999-12-31\"", "\"0001-01-01\""]),
-        ("procedure", &["\"open\"", "\"direct\"", "\"below_threshold\"", "\"Direct \"", "\"dirct\"", "\"\""]),
+        (
+            "title",
+            &[
+                "\"Vans\"",
+                "\"<b>&amp;\\\"'</b>\"",
+                "\"+SUM(A1)\"",
+                "\"\\r\\n\\t\"",
+                "1",
+            ],
+        ),
+        (
+            "date",
+            &[
+                "\"2022-03-01\"",
+                "\"2023-12-31\"",
+                "\"2024-02-29\"",
+                "\"2024-02-30\"",
+                "\"17.03.2025\"",
+                "20240101",
+                "\"9999-12-31\"",
+                "\"0001-01-01\"",
+            ],
+        ),
+        (
+            "procedure",
+            &[
+                "\"open\"",
+                "\"direct\"",
+                "\"below_threshold\"",
+                "\"Direct \"",
+                "\"dirct\"",
+                "\"\"",
+            ],
+        ),
         ("cpv", &["[\"34136000\"]", "\"45000000\"", "[34110000, null]", "[]"]),
         ("framework", &["true", "false", "\"ja\""]),
         ("duration_months", &["48", "\"4 år\"", "0", "-1", "1e30"]),
@@ -217,7 +356,11 @@ fn record(u: &mut Unstructured<'_>, index: usize) -> Result<String> {
     ];
     for (name, values) in simple {
         if u.ratio(1, 2)? {
-            let value = if u.ratio(1, 8)? { pick(u, JSON_VALUES)? } else { pick(u, values)? };
+            let value = if u.ratio(1, 8)? {
+                pick(u, JSON_VALUES)?
+            } else {
+                pick(u, values)?
+            };
             fields.push(format!("\"{name}\": {value}"));
         }
     }
@@ -245,7 +388,12 @@ fn record(u: &mut Unstructured<'_>, index: usize) -> Result<String> {
     if u.arbitrary()? {
         let n = u.choose_index(4)?;
         let lots: Vec<String> = (0..n)
-            .map(|i| Ok(format!("{{\"id\": \"{i}\", \"title\": \"Lot\", \"estimated_value\": {}}}", money_json(u)?)))
+            .map(|i| {
+                Ok(format!(
+                    "{{\"id\": \"{i}\", \"title\": \"Lot\", \"estimated_value\": {}}}",
+                    money_json(u)?
+                ))
+            })
             .collect::<Result<_>>()?;
         fields.push(format!("\"lots\": [{}]", lots.join(", ")));
     }

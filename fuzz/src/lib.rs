@@ -128,7 +128,12 @@ pub fn check_invariants(plan: &Plan, records: &[u8]) {
     );
     assert_eq!(one.summary_records as usize, one.records.len());
     for r in &one.records {
-        assert_eq!(r.findings.len(), plan.rules.len(), "record {}: one finding per rule", r.id);
+        assert_eq!(
+            r.findings.len(),
+            plan.rules.len(),
+            "record {}: one finding per rule",
+            r.id
+        );
         for (i, f) in r.findings.iter().enumerate() {
             assert_eq!(f.rule as usize, i, "record {}: findings in rule order", r.id);
         }
@@ -140,7 +145,10 @@ pub fn check_invariants(plan: &Plan, records: &[u8]) {
         .chain(one.errors.iter().map(|e| e.index))
         .collect();
     indices.sort_unstable();
-    assert!(indices.iter().enumerate().all(|(i, &x)| i as u64 == x), "every input item once");
+    assert!(
+        indices.iter().enumerate().all(|(i, &x)| i as u64 == x),
+        "every input item once"
+    );
     let many = check(plan, records, 3, 2);
     assert!(one.json == many.json, "1 thread and 3 threads disagree");
 }
