@@ -3,6 +3,7 @@
 mod check;
 mod coverage;
 mod explain;
+mod fmt;
 mod import;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -26,6 +27,8 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Show why one rule came out as it did on one record
     Explain(explain::ExplainArgs),
+    /// Write policy files in the canonical layout
+    Fmt(fmt::FmtArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -126,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::import(args),
         Command::Coverage(args) => coverage::coverage(args),
         Command::Explain(args) => explain::run(args),
+        Command::Fmt(args) => fmt::run(args),
     };
     ExitCode::from(code)
 }
