@@ -3,6 +3,7 @@
 //! module here; `src/cli` only parses arguments and prints.
 
 pub mod fmt;
+pub mod test;
 
 use std::path::{Path, PathBuf};
 

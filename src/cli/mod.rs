@@ -5,6 +5,7 @@ mod coverage;
 mod explain;
 mod fmt;
 mod import;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Write policy files in the canonical layout
     Fmt(fmt::FmtArgs),
+    /// Run policy tests (`*.test.toml`) and show what failed and why
+    Test(test::TestArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -130,6 +133,7 @@ pub fn main() -> ExitCode {
         Command::Coverage(args) => coverage::coverage(args),
         Command::Explain(args) => explain::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Test(args) => test::run(args),
     };
     ExitCode::from(code)
 }
