@@ -377,7 +377,7 @@ fn cross_fields(plan: &Plan) -> FieldSet {
 }
 
 /// The record fields the expressions at `roots` read.
-fn fields_below(plan: &Plan, roots: &[NodeId]) -> FieldSet {
+pub(crate) fn fields_below(plan: &Plan, roots: &[NodeId]) -> FieldSet {
     let mut want = FieldSet::default();
     let mut stack = roots.to_vec();
     let mut seen = HashSet::new();

@@ -3,7 +3,9 @@
 //! module here; `src/cli` only parses arguments and prints.
 
 pub mod fmt;
+pub mod interval;
 pub mod test;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,7 @@ mod explain;
 mod fmt;
 mod import;
 mod test;
+mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// Run policy tests (`*.test.toml`) and show what failed and why
     Test(test::TestArgs),
+    /// Check policies without records: errors, and warnings about what is probably a mistake
+    Validate(validate::ValidateArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -134,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
+        Command::Validate(args) => validate::run(args),
     };
     ExitCode::from(code)
 }
