@@ -2,6 +2,7 @@
 //! coverage, and a diff between two versions of a policy. Each is a library
 //! module here; `src/cli` only parses arguments and prints.
 
+pub mod diff;
 pub mod fmt;
 pub mod interval;
 pub mod test;

@@ -2,6 +2,7 @@
 
 mod check;
 mod coverage;
+mod diff;
 mod explain;
 mod fmt;
 mod import;
@@ -35,6 +36,8 @@ enum Command {
     Test(test::TestArgs),
     /// Check policies without records: errors, and warnings about what is probably a mistake
     Validate(validate::ValidateArgs),
+    /// Compare two versions of a policy, and their outcomes on records
+    Diff(diff::DiffArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -138,6 +141,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     ExitCode::from(code)
 }
