@@ -26,8 +26,12 @@ pub fn find_files(paths: &[PathBuf], suffix: &str) -> (Vec<PathBuf>, Vec<String>
             problems.push(format!("`{}`: no such file or directory", path.display()));
         }
     }
-    found.dedup();
-    (found, problems)
+    // `./x.policy` is shown as `x.policy`.
+    let found = found
+        .into_iter()
+        .map(|p| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p))
+        .collect::<Vec<_>>();
+    (dedup(found), problems)
 }
 
 fn walk(dir: &Path, suffix: &str, found: &mut Vec<PathBuf>, problems: &mut Vec<String>) {
@@ -50,4 +54,10 @@ fn walk(dir: &Path, suffix: &str, found: &mut Vec<PathBuf>, problems: &mut Vec<S
             found.push(path);
         }
     }
+}
+
+fn dedup(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = std::collections::HashSet::new();
+    paths.retain(|p| seen.insert(p.clone()));
+    paths
 }

@@ -311,7 +311,7 @@ fn constant_conditions(plan: &Plan, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::warning(format!("{message}{consequence}"))
                     .at(file, span, label)
-                    .note("when the fields it reads are given; a missing field still makes it unknown")
+                    .note("as long as the fields it reads are given; a missing field makes it unknown")
                     .help(help),
             );
         }
