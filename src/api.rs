@@ -56,7 +56,17 @@ impl Policies {
     /// Check the records in `inputs`; every record and input error, in
     /// input order, and the summary.
     pub fn check(&self, inputs: &[InputSpec], lang: Lang) -> io::Result<Checked> {
-        self.check_with(inputs, lang, crate::input::ReadOptions::default())
+        self.check_with(inputs, lang, self.read_options())
+    }
+
+    /// How inputs are read for these policies by default: by file name,
+    /// with the built-in column names, and the declared fields.
+    pub fn read_options(&self) -> crate::input::ReadOptions {
+        crate::input::ReadOptions {
+            format: None,
+            mapping: std::sync::Arc::new(crate::input::table::Mapping::default().with_extras(&self.plan.extras)),
+            extras: self.plan.extras.clone(),
+        }
     }
 
     /// [`check`](Self::check), reading the inputs as `read` says.

@@ -155,13 +155,26 @@ pub fn compile(
         areas,
         policies,
         max_slots,
+        declared,
         ..
     } = c;
     if diags.iter().any(Diagnostic::is_error) {
         return Err((diags, sources));
     }
     let lets = lets.into_iter().map(|l| l.node.unwrap_or(0)).collect();
+    let extras: schema::Extras = declared.iter().map(|d| d.field.clone()).collect();
+    let declared_fields = declared
+        .into_iter()
+        .map(|d| DeclaredField {
+            field: d.field,
+            title: d.title,
+            description: d.description,
+            policy: d.file as PolicyId,
+        })
+        .collect();
     let plan = Plan {
+        extras,
+        declared_fields,
         policies,
         areas,
         params,
@@ -260,6 +273,19 @@ struct Checker<'a> {
     window: Option<WindowState>,
     /// Set when an expression reads the record (directly or through a `let`).
     uses_record: bool,
+    /// The fields the policies declare, by slot.
+    declared: Vec<Declared>,
+}
+
+/// A declared field and where it was (first) declared.
+struct Declared {
+    field: schema::ExtraField,
+    title: ast::Translations,
+    description: ast::Translations,
+    /// Every file that declares it.
+    files: Vec<usize>,
+    file: usize,
+    span: Span,
 }
 
 type Typed = Option<(NodeId, Type)>;
@@ -287,6 +313,7 @@ impl<'a> Checker<'a> {
             context: Context::Record,
             window: None,
             uses_record: false,
+            declared: Vec::new(),
         }
     }
 
@@ -311,6 +338,7 @@ impl<'a> Checker<'a> {
     fn run(&mut self, overrides: &[(String, FileId)]) {
         self.compute_visibility();
         self.register();
+        self.declare_fields();
         for (i, f) in self.files.iter().enumerate() {
             let h = &f.ast.header;
             let in_force = self.period(i, h.in_force.as_ref());
@@ -447,6 +475,165 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// Register the `field` declarations: each path gets a slot, shared by
+    /// every policy that declares it with the same type.
+    fn declare_fields(&mut self) {
+        const TYPES: &[&str] = &["text", "number", "money", "percent", "date", "bool"];
+        let roots: HashSet<&str> = schema::FIELDS
+            .iter()
+            .map(|f| f.path.split(['.', '[']).next().unwrap_or(f.path))
+            .collect();
+        for (fi, f) in self.files.iter().enumerate() {
+            for item in &f.ast.items {
+                let ast::Item::Field(decl) = item else { continue };
+                let path = &decl.path;
+                let root = path.node.split('.').next().unwrap_or(&path.node);
+                if roots.contains(root) {
+                    let what = if schema::field_by_path(&path.node).is_some() {
+                        format!("`{}` is a field of the canonical record", path.node)
+                    } else {
+                        format!(
+                            "`{}` cannot be declared: `{root}` is part of the canonical record",
+                            path.node
+                        )
+                    };
+                    let d = self.error(fi, path.span, what, "declared here").help(format!(
+                        "declare the buyer's own fields under a name of their own, e.g. `own.{}`",
+                        path.node.rsplit('.').next().unwrap_or(&path.node)
+                    ));
+                    self.push(d);
+                    continue;
+                }
+                if let Some(def) = self.names.get(root).and_then(|defs| defs.first()).copied()
+                    && !matches!(def.kind, DefKind::Area(_))
+                {
+                    let d = self
+                        .error(
+                            fi,
+                            path.span,
+                            format!("`{root}` is a parameter or `let` name"),
+                            "declared here",
+                        )
+                        .also(self.fid(def.file), def.span, "defined here")
+                        .help("a declared field must not start with a name the policies define; rename one of them");
+                    self.push(d);
+                    continue;
+                }
+                let base = match TYPES.iter().position(|t| *t == decl.ty.node) {
+                    Some(0) => FieldType::Text,
+                    Some(1) => FieldType::Number,
+                    Some(2) => FieldType::Money,
+                    Some(3) => FieldType::Percent,
+                    Some(4) => FieldType::Date,
+                    Some(5) => FieldType::Bool,
+                    _ => {
+                        let help = did_you_mean(&decl.ty.node, TYPES.iter().copied())
+                            .unwrap_or_else(|| format!("the types are {} and `list of text`", TYPES.join(", ")));
+                        let d = self
+                            .error(
+                                fi,
+                                decl.ty.span,
+                                format!("unknown type `{}`", decl.ty.node),
+                                "not a type",
+                            )
+                            .help(help);
+                        self.push(d);
+                        continue;
+                    }
+                };
+                let ty = match (decl.list, base) {
+                    (false, t) => t,
+                    (true, FieldType::Text) => FieldType::TextList,
+                    (true, _) => {
+                        let d = self
+                            .error(fi, decl.ty.span, "only lists of text can be declared", "not supported")
+                            .help("declare `list of text`, or one field per value");
+                        self.push(d);
+                        continue;
+                    }
+                };
+                if let Some(known) = self.declared.iter_mut().find(|d| d.field.path == path.node) {
+                    if known.field.ty != ty {
+                        let (kf, ks) = (known.file, known.span);
+                        let d = self
+                            .error(
+                                fi,
+                                decl.ty.span,
+                                format!("`{}` is declared with another type", path.node),
+                                "this type",
+                            )
+                            .also(self.fid(kf), ks, "first declared here")
+                            .help("a field has one type in every policy; use the same type, or another name");
+                        self.push(d);
+                    } else if !known.files.contains(&fi) {
+                        known.files.push(fi);
+                    }
+                    continue;
+                }
+                let clash = self.declared.iter().find(|d| {
+                    let (a, b) = (d.field.path, path.node.as_str());
+                    a.strip_prefix(b).is_some_and(|r| r.starts_with('.'))
+                        || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'))
+                });
+                if let Some(other) = clash {
+                    let (of, os, op) = (other.file, other.span, other.field.path);
+                    let d = self
+                        .error(
+                            fi,
+                            path.span,
+                            format!("`{}` and `{op}` cannot both be fields", path.node),
+                            "here",
+                        )
+                        .also(self.fid(of), os, "declared here")
+                        .help("a field holds one value; one of the two would have to be an object");
+                    self.push(d);
+                    continue;
+                }
+                if self.declared.len() >= schema::MAX_EXTRAS {
+                    let d = self.error(
+                        fi,
+                        path.span,
+                        format!("too many declared fields (at most {})", schema::MAX_EXTRAS),
+                        "one too many",
+                    );
+                    self.push(d);
+                    continue;
+                }
+                self.declared.push(Declared {
+                    field: schema::ExtraField {
+                        path: schema::intern(&path.node),
+                        ty,
+                    },
+                    title: decl.title.clone(),
+                    description: decl.description.clone(),
+                    files: vec![fi],
+                    file: fi,
+                    span: path.span,
+                });
+            }
+        }
+    }
+
+    /// The declared field `path` as seen from `file`: its slot, or the file
+    /// that declares it when `file` cannot see it.
+    fn declared_field(&self, path: &str, file: usize) -> Option<Result<usize, usize>> {
+        let slot = self.declared.iter().position(|d| d.field.path == path)?;
+        let d = &self.declared[slot];
+        Some(match d.files.iter().any(|f| self.visible[file].contains(f)) {
+            true => Ok(slot),
+            false => Err(d.file),
+        })
+    }
+
+    /// The declared fields `file` can see.
+    fn visible_declared(&self, file: usize) -> Vec<&'static str> {
+        self.declared
+            .iter()
+            .filter(|d| d.files.iter().any(|f| self.visible[file].contains(f)))
+            .map(|d| d.field.path)
+            .collect()
     }
 
     /// The definition of `name` visible from `file`, of one of `kinds`.
@@ -1312,13 +1499,13 @@ impl<'a> Checker<'a> {
             }
         }
         let Some((idx, def)) = schema::field_by_path(&key) else {
-            return self.unknown_name(file, span, &key);
+            return self.declared_path(file, &key, span, &indices);
         };
         if self.context == Context::Window {
             return self.record_in_window(file, span, &key);
         }
         self.uses_record = true;
-        let (mut node, mut ty) = match def.access {
+        let (node, ty) = match def.access {
             Access::Scalar(s) => (self.add(Node::Field(s, idx), file, span), Type::from_field(def.ty)),
             Access::List(l) => (self.add(Node::List(l, idx), file, span), Type::from_field(def.ty)),
             Access::Item(kind, field) => {
@@ -1335,7 +1522,19 @@ impl<'a> Checker<'a> {
                 )
             }
         };
-        for i in indices {
+        self.indexed(file, span, &key, (node, ty), &indices)
+    }
+
+    /// `node` indexed by `[i]` for each of `indices` (`cpv[0]`).
+    fn indexed(
+        &mut self,
+        file: usize,
+        span: Span,
+        key: &str,
+        (mut node, mut ty): (NodeId, Type),
+        indices: &[usize],
+    ) -> Typed {
+        for &i in indices {
             let Some(elem) = ty.element() else {
                 let d = self.error(
                     file,
@@ -1350,6 +1549,40 @@ impl<'a> Checker<'a> {
             ty = elem;
         }
         Some((node, ty))
+    }
+
+    /// A path that is not a canonical field: a declared one, or an error.
+    fn declared_path(&mut self, file: usize, key: &str, span: Span, indices: &[usize]) -> Typed {
+        let slot = match self.declared_field(key, file) {
+            None => return self.unknown_name(file, span, key),
+            Some(Err(declaring)) => {
+                let d = self
+                    .error(
+                        file,
+                        span,
+                        format!("`{key}` is declared in a policy this one does not import"),
+                        "here",
+                    )
+                    .help(format!(
+                        "import \"{}\", or declare the field in this policy too",
+                        self.files[declaring].display
+                    ));
+                self.push(d);
+                return None;
+            }
+            Some(Ok(slot)) => slot,
+        };
+        if self.context == Context::Window {
+            return self.record_in_window(file, span, key);
+        }
+        self.uses_record = true;
+        let field = &self.declared[slot].field;
+        let ty = Type::from_field(field.ty);
+        let (Ok(slot_id), Some(idx)) = (u8::try_from(slot), schema::ExtraField::index(slot)) else {
+            return None;
+        };
+        let node = self.add(Node::Extra(slot_id, idx), file, span);
+        self.indexed(file, span, key, (node, ty), indices)
     }
 
     fn record_in_window(&mut self, file: usize, span: Span, name: &str) -> Typed {
@@ -1369,9 +1602,11 @@ impl<'a> Checker<'a> {
 
     fn unknown_name(&mut self, file: usize, span: Span, key: &str) -> Typed {
         // `buyer` alone: an object, not a field.
+        let declared = self.visible_declared(file);
         let children: Vec<&str> = schema::FIELDS
             .iter()
             .map(|f| f.path)
+            .chain(declared.iter().copied())
             .filter(|p| p.strip_prefix(key).is_some_and(|rest| rest.starts_with('.')))
             .collect();
         if !children.is_empty() {
@@ -1390,6 +1625,7 @@ impl<'a> Checker<'a> {
         let names = self.visible_names(file, false);
         let vars: Vec<String> = self.vars.iter().map(|(n, _)| n.clone()).collect();
         let candidates: Vec<&str> = fields
+            .chain(declared.iter().copied())
             .chain(names.iter().copied())
             .chain(vars.iter().map(String::as_str))
             .collect();

@@ -250,7 +250,7 @@ impl<'p> Engine<'p> {
         let mut f = Finding::new(rid, Outcome::Unknown, message);
         let mut missing = FieldSet::default();
         missing.insert(eval::DATE_FIELD);
-        f.missing = missing.paths();
+        f.missing = self.plan.paths(missing);
         f
     }
 
@@ -338,7 +338,7 @@ impl<'p> Engine<'p> {
     fn finding<'a>(&self, cx: &mut Cx<'a>, rid: RuleId, rule: &'a RulePlan, outcome: Outcome) -> Finding {
         let mut f = Finding::new(rid, outcome, String::new());
         if outcome == Outcome::Unknown {
-            f.missing = cx.missing.paths();
+            f.missing = self.plan.paths(cx.missing);
             f.problems = cx.problems.iter().map(|p| p.describe(self.plan, self.lang)).collect();
         }
         if !self.messages {
@@ -370,7 +370,7 @@ impl<'p> Engine<'p> {
     }
 
     fn unknown_text(&self, missing: FieldSet, problems: &[String]) -> String {
-        let paths = missing.paths();
+        let paths = self.plan.paths(missing);
         let mut parts = Vec::new();
         if !paths.is_empty() {
             let list = paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");

@@ -178,6 +178,13 @@ fn eval_node<'a>(cx: &mut Cx<'a>, id: NodeId) -> Val<'a> {
             }
             v
         }
+        Node::Extra(slot, idx) => {
+            let v = cx.record.map(|r| r.extra(*slot)).unwrap_or(Val::Unknown);
+            if v.is_unknown() {
+                cx.missing.insert(*idx);
+            }
+            v
+        }
         Node::List(list, idx) => match cx.record.and_then(|r| r.list(*list)) {
             Some(l) => Val::List(l),
             None => {

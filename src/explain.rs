@@ -193,7 +193,13 @@ fn build(plan: &Plan, id: NodeId, values: &Values<'_>, depth: usize) -> Step {
     // missing, not as an unknown condition.
     let is_value = matches!(
         plan.node(id),
-        Node::Field(..) | Node::List(..) | Node::Project(..) | Node::VarField(..) | Node::Var(_) | Node::Param(_)
+        Node::Field(..)
+            | Node::Extra(..)
+            | Node::List(..)
+            | Node::Project(..)
+            | Node::VarField(..)
+            | Node::Var(_)
+            | Node::Param(_)
     );
     let shown = |t: &Traced| {
         if t.shown.is_empty() {

@@ -83,6 +83,8 @@ pub enum Node {
     Param(ParamId),
     Let(LetId),
     Field(Scalar, FieldIndex),
+    /// A declared field, by its slot: `project.code`.
+    Extra(u8, FieldIndex),
     List(ListField, FieldIndex),
     /// One field of every element of a list: `vehicles[].fuel`.
     Project(ListField, ItemField, FieldIndex, FieldIndex),
@@ -287,8 +289,21 @@ impl RulePlan {
     }
 }
 
+/// A field a policy declares, with its documentation.
+#[derive(Debug, Clone)]
+pub struct DeclaredField {
+    pub field: crate::schema::ExtraField,
+    pub title: Translations,
+    pub description: Translations,
+    /// The (first) policy that declares it.
+    pub policy: PolicyId,
+}
+
 /// Everything the evaluator needs, compiled once.
 pub struct Plan {
+    /// The declared fields, by slot, as the readers need them.
+    pub extras: crate::schema::Extras,
+    pub declared_fields: Vec<DeclaredField>,
     pub policies: Vec<PolicyInfo>,
     pub areas: Vec<AreaInfo>,
     pub params: Vec<ParamInfo>,
@@ -325,7 +340,7 @@ impl Plan {
         let mut set = crate::schema::FieldSet::default();
         for node in &self.nodes {
             match node {
-                Node::Field(_, i) | Node::List(_, i) | Node::VarField(_, _, i) => set.insert(*i),
+                Node::Field(_, i) | Node::Extra(_, i) | Node::List(_, i) | Node::VarField(_, _, i) => set.insert(*i),
                 Node::Project(_, _, list, item) => {
                     set.insert(*list);
                     set.insert(*item);
@@ -334,6 +349,20 @@ impl Plan {
             }
         }
         set
+    }
+
+    /// The paths of the fields in `set`, canonical and declared.
+    pub fn paths(&self, set: crate::schema::FieldSet) -> Vec<&'static str> {
+        set.paths(&self.extras)
+    }
+
+    /// What a reader must read for this plan: the fields in `fields`, and the
+    /// declared ones.
+    pub fn want(&self, fields: crate::schema::FieldSet) -> crate::schema::Want {
+        crate::schema::Want {
+            fields,
+            extras: self.extras.clone(),
+        }
     }
 
     pub fn has_cross_rules(&self) -> bool {

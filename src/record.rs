@@ -39,6 +39,9 @@ pub struct Record {
     pub rationale: Option<String>,
     pub exemptions: Option<Vec<Exemption>>,
     pub notice_id: Option<String>,
+    /// Values of the fields the policies declare (`field project.code :
+    /// text`), by the field's slot in the plan; absent ones are missing.
+    pub extras: Vec<Extra>,
     /// Problems found while reading the record: the field concerned is left
     /// missing and the record is still evaluated.
     pub warnings: Vec<DataWarning>,
@@ -102,6 +105,40 @@ pub struct Exemption {
     /// An expiry date was given but could not be read: the exemption cannot
     /// be shown to be valid.
     pub expiry_unreadable: bool,
+}
+
+/// The value of a declared field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extra {
+    pub slot: u8,
+    /// The field's path, to write the record back out.
+    pub path: &'static str,
+    pub value: ExtraValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraValue {
+    Text(String),
+    Bool(bool),
+    Num(Decimal),
+    Pct(Decimal),
+    Money(Money),
+    Date(NaiveDate),
+    Texts(Vec<String>),
+}
+
+impl ExtraValue {
+    pub fn val(&self) -> Val<'_> {
+        match self {
+            ExtraValue::Text(t) => Val::Text(Cow::Borrowed(t)),
+            ExtraValue::Bool(b) => Val::Bool(*b),
+            ExtraValue::Num(n) => Val::Num(*n),
+            ExtraValue::Pct(p) => Val::Pct(*p),
+            ExtraValue::Money(m) => Val::Money(*m),
+            ExtraValue::Date(d) => Val::Date(*d),
+            ExtraValue::Texts(t) => Val::List(ListVal::Texts(t)),
+        }
+    }
 }
 
 /// A data-quality problem in one field of one record.
@@ -169,6 +206,21 @@ impl Record {
         }
     }
 
+    /// The value of the declared field in `slot`; `Unknown` when missing.
+    pub fn extra(&self, slot: u8) -> Val<'_> {
+        self.extras
+            .iter()
+            .find(|e| e.slot == slot)
+            .map(|e| e.value.val())
+            .unwrap_or(Val::Unknown)
+    }
+
+    /// Set a declared field, replacing an earlier value.
+    pub fn set_extra(&mut self, slot: u8, path: &'static str, value: ExtraValue) {
+        self.extras.retain(|e| e.slot != slot);
+        self.extras.push(Extra { slot, path, value });
+    }
+
     /// A list-valued field; `None` when it is missing.
     pub fn list(&self, field: ListField) -> Option<ListVal<'_>> {
         Some(match field {
@@ -204,6 +256,11 @@ impl Record {
             };
             if has {
                 set.insert(i as FieldIndex);
+            }
+        }
+        for e in &self.extras {
+            if let Some(i) = crate::schema::ExtraField::index(usize::from(e.slot)) {
+                set.insert(i);
             }
         }
         set
@@ -488,6 +545,42 @@ pub mod canonical_json {
         rationale: Option<&'a str>,
         #[serde(skip_serializing_if = "none")]
         exemptions: Option<Vec<ExemptionJ<'a>>>,
+        /// Declared fields, nested by their dotted paths.
+        #[serde(flatten)]
+        extras: serde_json::Map<String, serde_json::Value>,
+    }
+
+    fn extras_json(extras: &[super::Extra]) -> serde_json::Map<String, serde_json::Value> {
+        use super::ExtraValue as E;
+        use serde_json::Value;
+        let mut root = serde_json::Map::new();
+        for e in extras {
+            let value = match &e.value {
+                E::Text(t) => Value::String(t.clone()),
+                E::Bool(b) => Value::Bool(*b),
+                E::Num(n) | E::Pct(n) => dec(&Some(*n)).map(Value::Number).unwrap_or(Value::Null),
+                E::Money(m) => serde_json::to_value(money(&Some(*m))).unwrap_or(Value::Null),
+                E::Date(d) => Value::String(d.to_string()),
+                E::Texts(t) => Value::Array(t.iter().cloned().map(Value::String).collect()),
+            };
+            let mut steps = e.path.split('.').peekable();
+            let mut map = &mut root;
+            while let Some(step) = steps.next() {
+                if steps.peek().is_none() {
+                    map.insert(step.to_string(), value);
+                    break;
+                }
+                let slot = map
+                    .entry(step.to_string())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if !slot.is_object() {
+                    *slot = Value::Object(serde_json::Map::new());
+                }
+                let Value::Object(inner) = slot else { break };
+                map = inner;
+            }
+        }
+        root
     }
 
     /// The record as canonical JSON (one line, fields in the documented
@@ -583,6 +676,7 @@ pub mod canonical_json {
                     })
                     .collect()
             }),
+            extras: extras_json(&r.extras),
         };
         serde_json::to_string(&json).unwrap_or_default()
     }

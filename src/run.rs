@@ -16,7 +16,7 @@ use crate::input::{InputSpec, Raw, Reader};
 use crate::plan::{Node, NodeId, Plan, RuleKind};
 use crate::record::Record;
 use crate::report::{Facts, Meta, Renderer, Standing, Summary};
-use crate::schema::{FieldSet, idx};
+use crate::schema::{FieldSet, Want, idx};
 use crate::syntax::ast::Lang;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -90,7 +90,7 @@ pub fn run(
         deferred: Vec::new(),
     };
     renderer.begin(plan, meta)?;
-    let want = fields_wanted(plan);
+    let want = plan.want(fields_wanted(plan));
     let mut reader = Reader::new(&inputs, opts.batch, opts.read.clone());
     let mut next_index = 0u64;
     loop {
@@ -100,7 +100,7 @@ pub fn run(
         }
         let base = next_index;
         next_index += batch.len() as u64;
-        let results = pool.install(|| evaluate_batch(&engine, batch, base, want));
+        let results = pool.install(|| evaluate_batch(&engine, batch, base, &want));
         for result in results {
             match result {
                 Ok(out) => pass.record(out, renderer)?,
@@ -159,7 +159,7 @@ fn evaluate_batch(
     engine: &Engine<'_>,
     batch: Vec<Raw>,
     base: u64,
-    want: FieldSet,
+    want: &Want,
 ) -> Vec<Result<crate::engine::RecordOutput, InputError>> {
     batch
         .into_par_iter()
@@ -294,7 +294,7 @@ fn decide_cross(
     opts: &RunOptions,
     pool: &rayon::ThreadPool,
 ) -> Vec<Decided> {
-    let want = cross_fields(plan);
+    let want = plan.want(cross_fields(plan));
     let mut collectors = collectors(plan);
     let mut reader = Reader::new(inputs, opts.batch, opts.read.clone());
     let mut next_index = 0u64;
@@ -310,7 +310,7 @@ fn decide_cross(
                 .into_par_iter()
                 .enumerate()
                 .map(|(i, raw)| {
-                    let (_, record) = raw.into_record(want);
+                    let (_, record) = raw.into_record(&want);
                     record
                         .map(|r| engine.cross_members(r, base + i as u64))
                         .unwrap_or_default()
@@ -386,7 +386,7 @@ pub(crate) fn fields_below(plan: &Plan, roots: &[NodeId]) -> FieldSet {
             continue;
         }
         match plan.node(id) {
-            Node::Field(_, i) | Node::List(_, i) => want.insert(*i),
+            Node::Field(_, i) | Node::Extra(_, i) | Node::List(_, i) => want.insert(*i),
             Node::VarField(_, _, i) => want.insert(*i),
             Node::Project(_, _, list, item) => {
                 want.insert(*list);

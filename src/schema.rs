@@ -107,7 +107,7 @@ impl ItemKind {
 }
 
 /// The type of a field as the schema declares it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldType {
     Bool,
     Number,
@@ -319,27 +319,85 @@ pub fn item_field_names(kind: ItemKind) -> Vec<&'static str> {
         .collect()
 }
 
-pub fn path_of(index: FieldIndex) -> &'static str {
-    FIELDS.get(usize::from(index)).map(|f| f.path).unwrap_or("?")
+/// A field a policy declares for the buyer's own data (`field
+/// project.code : text`), read from the records beside the canonical fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraField {
+    /// The dotted path, as in the records.
+    pub path: &'static str,
+    pub ty: FieldType,
 }
 
-/// A set of fields, one bit each.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FieldSet(u64);
+impl ExtraField {
+    /// Its index in a [`FieldSet`], after the canonical fields.
+    pub fn index(slot: usize) -> Option<FieldIndex> {
+        FieldIndex::try_from(FIELDS_LEN + slot)
+            .ok()
+            .filter(|i| usize::from(*i) < FieldSet::CAPACITY)
+    }
+}
 
-const _: () = assert!(FIELDS_LEN <= 64, "FieldSet holds 64 fields");
+/// The declared fields of a plan, by slot.
+pub type Extras = std::sync::Arc<[ExtraField]>;
+
+/// What a reader reads: the canonical fields in `fields` (and always `id`),
+/// and the declared fields.
+#[derive(Debug, Clone)]
+pub struct Want {
+    pub fields: FieldSet,
+    pub extras: Extras,
+}
+
+impl Want {
+    /// Every canonical field, no declared ones.
+    pub fn all() -> Want {
+        Want {
+            fields: FieldSet::ALL,
+            extras: Extras::from([]),
+        }
+    }
+}
+
+/// The most fields a plan can declare.
+pub const MAX_EXTRAS: usize = FieldSet::CAPACITY - FIELDS_LEN;
+
+/// A declared field's path, interned: findings name missing fields by
+/// `&'static str`, and a service that reloads its policies must not leak a
+/// copy of every name on every reload.
+pub fn intern(path: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = names.get(path) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(path.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+/// A set of fields, one bit each: the canonical fields, then the declared ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FieldSet(u128);
+
 const FIELDS_LEN: usize = 47;
 
 impl FieldSet {
+    pub const CAPACITY: usize = 128;
+
     /// Every field.
-    pub const ALL: FieldSet = FieldSet(u64::MAX);
+    pub const ALL: FieldSet = FieldSet(u128::MAX);
 
     pub fn contains(&self, index: FieldIndex) -> bool {
-        index < 64 && self.0 & (1 << index) != 0
+        usize::from(index) < Self::CAPACITY && self.0 & (1 << index) != 0
     }
 
     pub fn insert(&mut self, index: FieldIndex) {
-        if index < 64 {
+        if usize::from(index) < Self::CAPACITY {
             self.0 |= 1 << index;
         }
     }
@@ -352,8 +410,15 @@ impl FieldSet {
         self.0 == 0
     }
 
-    pub fn paths(&self) -> Vec<&'static str> {
-        (0..64u8).filter(|i| self.0 & (1 << i) != 0).map(path_of).collect()
+    /// The paths of the fields in the set; `extras` names the declared ones.
+    pub fn paths(&self, extras: &[ExtraField]) -> Vec<&'static str> {
+        (0..Self::CAPACITY)
+            .filter(|&i| self.0 & (1 << i) != 0)
+            .filter_map(|i| match i.checked_sub(FIELDS_LEN) {
+                None => FIELDS.get(i).map(|f| f.path),
+                Some(slot) => extras.get(slot).map(|e| e.path),
+            })
+            .collect()
     }
 }
 

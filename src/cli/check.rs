@@ -79,7 +79,7 @@ pub fn check(args: CheckArgs) -> u8 {
         lang: args.lang.into(),
         inputs: args.records.clone(),
     };
-    let read = match args.input.options() {
+    let read = match args.input.options_for(&plan.extras) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

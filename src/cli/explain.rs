@@ -51,7 +51,7 @@ pub fn run(args: ExplainArgs) -> u8 {
         eprintln!("error: no rule `{}` in the loaded policies{hint}", args.rule);
         return exit::USAGE;
     };
-    let read = match args.read.options() {
+    let read = match args.read.options_for(&plan.extras) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

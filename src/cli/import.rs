@@ -15,12 +15,23 @@ pub struct ImportArgs {
     /// Write the records here instead of standard output
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also carry over the fields these policies declare (`field … : …`)
+    #[arg(long, value_name = "PATH")]
+    policy: Vec<PathBuf>,
     #[command(flatten)]
     input: InputArgs,
 }
 
 pub fn import(args: ImportArgs) -> u8 {
-    let read = match args.input.options() {
+    let extras = if args.policy.is_empty() {
+        crate::schema::Extras::from([])
+    } else {
+        match super::load_plan(&args.policy, &[]) {
+            Some(plan) => plan.extras.clone(),
+            None => return exit::USAGE,
+        }
+    };
+    let read = match args.input.options_for(&extras) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

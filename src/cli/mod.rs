@@ -71,11 +71,19 @@ enum InputFormatArg {
 }
 
 impl InputArgs {
+    /// How to read the inputs, with no declared fields.
     pub fn options(&self) -> Result<crate::input::ReadOptions, String> {
+        self.options_for(&crate::schema::Extras::from([]))
+    }
+
+    /// How to read the inputs for policies that declare `extras`: tables
+    /// then have columns for them.
+    pub fn options_for(&self, extras: &crate::schema::Extras) -> Result<crate::input::ReadOptions, String> {
         use crate::input::{InputFormat, table::Mapping};
+        let base = Mapping::default().with_extras(extras);
         let mut mapping = match &self.mapping {
-            Some(path) => Mapping::from_file(path)?,
-            None => Mapping::default(),
+            Some(path) => base.and_file(path)?,
+            None => base,
         };
         for (header, field) in &self.maps {
             mapping = mapping.with(header, field)?;
@@ -91,6 +99,7 @@ impl InputArgs {
         Ok(crate::input::ReadOptions {
             format,
             mapping: std::sync::Arc::new(mapping),
+            extras: extras.clone(),
         })
     }
 }

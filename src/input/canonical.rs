@@ -8,7 +8,7 @@
 //! the fields no loaded rule or report needs.
 
 use crate::record::*;
-use crate::schema::{Domain, FieldIndex, FieldSet, idx};
+use crate::schema::{Domain, FieldIndex, FieldType, Want, idx};
 use crate::value::{Currency, Money};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -17,13 +17,14 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
-/// Parse one record from JSON text, reading every field.
+/// Parse one record from JSON text, reading every canonical field.
 pub fn parse_record(json: &[u8]) -> Result<Record, serde_json::Error> {
-    parse_record_with(json, FieldSet::ALL)
+    parse_record_with(json, &Want::all())
 }
 
-/// Parse one record, reading only the fields in `want` (and `id`).
-pub fn parse_record_with(json: &[u8], want: FieldSet) -> Result<Record, serde_json::Error> {
+/// Parse one record, reading only the canonical fields in `want` (and
+/// `id`), and the declared fields.
+pub fn parse_record_with(json: &[u8], want: &Want) -> Result<Record, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(json);
     let record = RecordSeed { want }.deserialize(&mut de)?;
     de.end()?;
@@ -60,7 +61,7 @@ impl At<'_> {
 /// What a parse carries along: the warnings so far and the fields wanted.
 struct Cx {
     warnings: Vec<DataWarning>,
-    want: FieldSet,
+    want: Want,
 }
 
 impl Cx {
@@ -72,7 +73,7 @@ impl Cx {
     }
 
     fn wants(&self, field: FieldIndex) -> bool {
-        self.want.contains(field)
+        self.want.fields.contains(field)
     }
 }
 
@@ -698,7 +699,7 @@ impl<'de> Fields<'de> for MoneyParts {
     fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
         let mut local = Cx {
             warnings: Vec::new(),
-            want: cx.want,
+            want: cx.want.clone(),
         };
         match key {
             "amount" => self.amount = read_decimal(map, &mut local, At::top(key))?,
@@ -767,17 +768,17 @@ impl MoneyParts {
     }
 }
 
-struct RecordSeed {
-    want: FieldSet,
+struct RecordSeed<'w> {
+    want: &'w Want,
 }
 
-impl<'de> DeserializeSeed<'de> for RecordSeed {
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
     type Value = Record;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Record, D::Error> {
         let mut record = Record::default();
         let mut cx = Cx {
             warnings: Vec::new(),
-            want: self.want,
+            want: self.want.clone(),
         };
         d.deserialize_any(RecordVisitor {
             record: &mut record,
@@ -803,7 +804,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut target = RecordTarget { record: self.record };
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            if !target.field(&key, &mut map, self.cx)? {
+            if !target.field(&key, &mut map, self.cx)? && !read_declared(&key, &mut map, self.cx, target.record)? {
                 map.next_value::<IgnoredAny>()?;
                 let known = crate::schema::FIELDS
                     .iter()
@@ -816,6 +817,69 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Read the declared field at `path`, or the object holding declared fields
+/// below it; `false` if no declared field is there.
+fn read_declared<'de, A: MapAccess<'de>>(
+    path: &str,
+    map: &mut A,
+    cx: &mut Cx,
+    record: &mut Record,
+) -> Result<bool, A::Error> {
+    let extras = cx.want.extras.clone();
+    if let Some((slot, field)) = extras.iter().enumerate().find(|(_, e)| e.path == path) {
+        let at = At::top(field.path);
+        let value = match field.ty {
+            FieldType::Text => Leaf::read(map)?.text(cx, at).map(ExtraValue::Text),
+            FieldType::Bool => Leaf::read(map)?.flag(cx, at).map(ExtraValue::Bool),
+            FieldType::Date => Leaf::read(map)?.date(cx, at).map(ExtraValue::Date),
+            FieldType::Number => read_decimal(map, cx, at)?.map(ExtraValue::Num),
+            FieldType::Percent => read_decimal(map, cx, at)?.map(ExtraValue::Pct),
+            FieldType::Money => read_money(map, cx, at)?.map(ExtraValue::Money),
+            FieldType::TextList => map
+                .next_value_seed(TextListSeed { cx, name: field.path })?
+                .map(ExtraValue::Texts),
+            FieldType::Code(_) | FieldType::Items(_) => {
+                skip(map)?;
+                None
+            }
+        };
+        if let (Some(value), Ok(slot)) = (value, u8::try_from(slot)) {
+            record.set_extra(slot, field.path, value);
+        }
+        return Ok(true);
+    }
+    let holds_declared = extras
+        .iter()
+        .any(|e| e.path.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')));
+    if !holds_declared {
+        return Ok(false);
+    }
+    let mut object = DeclaredObject {
+        prefix: path.to_string(),
+        record,
+    };
+    map.next_value_seed(ObjectSeed {
+        target: &mut object,
+        cx,
+        at: At::top(path),
+    })?;
+    Ok(true)
+}
+
+/// An object in a record that holds declared fields (`project` of
+/// `project.code`).
+struct DeclaredObject<'r> {
+    prefix: String,
+    record: &'r mut Record,
+}
+
+impl<'de> Fields<'de> for DeclaredObject<'_> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
+        let path = format!("{}.{key}", self.prefix);
+        read_declared(&path, map, cx, self.record)
     }
 }
 
@@ -1217,12 +1281,16 @@ mod tests {
 
     #[test]
     fn unwanted_fields_are_skipped_but_exemptions_and_id_are_kept() {
-        let mut want = FieldSet::default();
-        want.insert(idx("estimated_value"));
+        let mut fields = crate::schema::FieldSet::default();
+        fields.insert(idx("estimated_value"));
+        let want = Want {
+            fields,
+            extras: Default::default(),
+        };
         let r = parse_record_with(
             br#"{"id": "x", "title": "t", "buyer": {"id": "1"}, "estimated_value": {"amount": "5", "currency": "NOK"},
                  "framework": "not even checked", "exemptions": [{"rule": "R"}]}"#,
-            want,
+            &want,
         )
         .unwrap();
         assert_eq!(r.id.as_deref(), Some("x"));

@@ -69,7 +69,7 @@ pub struct Raw {
 impl Raw {
     /// Parse the payload into a record, reading the fields in `want`, or say
     /// why not.
-    pub fn into_record(self, want: crate::schema::FieldSet) -> (Source, Result<Record, String>) {
+    pub fn into_record(self, want: &crate::schema::Want) -> (Source, Result<Record, String>) {
         let result = match self.payload {
             Payload::Json(text) => canonical::parse_record_with(text.bytes(), want).map_err(|e| json_error(&e)),
             Payload::Record(r) => Ok(*r),
@@ -106,6 +106,19 @@ pub enum InputSpec {
     Stdin,
     /// Standard input, kept in a file to be read more than once; shown as `-`.
     Kept(PathBuf),
+    /// Bytes held in memory (e.g. the body of a request to `anskaff serve`):
+    /// never written to disk. Cheap to clone, so a run can read it twice.
+    Memory(Memory),
+}
+
+/// Input held in memory, shown under `name`.
+#[derive(Debug, Clone)]
+pub struct Memory {
+    /// Shown as the input's file in reports and input errors.
+    pub name: Arc<str>,
+    pub bytes: Arc<[u8]>,
+    /// The format; `None` goes by `name`'s extension, as for a file.
+    pub format: Option<InputFormat>,
 }
 
 impl InputSpec {
@@ -121,6 +134,7 @@ impl InputSpec {
         match self {
             InputSpec::Path(p) => p.display().to_string(),
             InputSpec::Stdin | InputSpec::Kept(_) => "-".to_string(),
+            InputSpec::Memory(m) => m.name.to_string(),
         }
     }
 }
@@ -149,6 +163,8 @@ pub struct ReadOptions {
     pub format: Option<InputFormat>,
     /// How table columns map to record fields.
     pub mapping: Arc<table::Mapping>,
+    /// The fields the policies declare, read beside the canonical ones.
+    pub extras: crate::schema::Extras,
 }
 
 /// The format a file's name says, if it says one.
@@ -177,6 +193,7 @@ enum Pending {
     OcdsGroup(Arc<str>, Vec<PathBuf>),
     Stdin,
     Kept(PathBuf),
+    Memory(Memory),
     Error(Source, String),
 }
 
@@ -297,6 +314,7 @@ impl Reader {
             match input {
                 InputSpec::Stdin => queue.push_back(Pending::Stdin),
                 InputSpec::Kept(p) => queue.push_back(Pending::Kept(p.clone())),
+                InputSpec::Memory(m) => queue.push_back(Pending::Memory(m.clone())),
                 InputSpec::Path(p) if p.is_dir() => {
                     let mut files = Vec::new();
                     expand_dir(p, &mut files, &mut queue);
@@ -367,6 +385,7 @@ impl Reader {
                 }
                 self.current = Some(Current::Items(ocds::read_many(&name, &files).into_iter()));
             }
+            Pending::Memory(m) => self.open_memory(m, out),
             Pending::Kept(path) => match File::open(&path) {
                 Ok(f) => self.current = Some(Current::Lines(Lines::new(Arc::from("-"), Box::new(f)))),
                 Err(e) => out.push(Raw {
@@ -446,6 +465,46 @@ impl Reader {
                 self.current = Some(Current::Items(items.into_iter()));
             }
         }
+    }
+}
+
+impl Reader {
+    /// Input held in memory: read like a file of the same name and format.
+    fn open_memory(&mut self, m: Memory, out: &mut Vec<Raw>) {
+        let Memory { name, bytes, format } = m;
+        let Some(format) = self.options.format.or(format).or_else(|| format_of(Path::new(&*name))) else {
+            out.push(Raw {
+                source: Source {
+                    file: name,
+                    line: None,
+                    locator: None,
+                },
+                payload: Payload::Error(
+                    "unknown input format: anskaff reads canonical records (JSON, JSON Lines), OCDS, eForms XML, CSV and XLSX".into(),
+                ),
+            });
+            return;
+        };
+        let forced = self.options.format.is_some();
+        let items = match format {
+            InputFormat::Jsonl => {
+                let first_line = bytes
+                    .split(|&b| b == b'\n')
+                    .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+                if forced || !first_line.is_some_and(ocds::looks_like_ocds) {
+                    self.current = Some(Current::Lines(Lines::new(name, Box::new(io::Cursor::new(bytes)))));
+                    return;
+                }
+                ocds::read(&name, &bytes)
+            }
+            InputFormat::Json if !forced && ocds::looks_like_ocds(&bytes) => ocds::read(&name, &bytes),
+            InputFormat::Json => json_documents(name, bytes.to_vec()),
+            InputFormat::Ocds => ocds::read(&name, &bytes),
+            InputFormat::Eforms => eforms::read(&name, &bytes),
+            InputFormat::Csv => table::read_csv(&name, &bytes, &self.options.mapping),
+            InputFormat::Xlsx => table::read_xlsx(&name, &bytes, &self.options.mapping),
+        };
+        self.current = Some(Current::Items(items.into_iter()));
     }
 }
 
@@ -667,12 +726,16 @@ impl<'a> LineCounter<'a> {
 /// Every input item in order, parsed into a record with all its fields (or
 /// the reason it could not be): for commands that convert or count records.
 pub fn records(inputs: &[InputSpec], options: ReadOptions) -> impl Iterator<Item = (Source, Result<Record, String>)> {
+    let want = crate::schema::Want {
+        fields: crate::schema::FieldSet::ALL,
+        extras: options.extras.clone(),
+    };
     let mut reader = Reader::new(inputs, 1024, options);
     let mut batch = Vec::new().into_iter();
     std::iter::from_fn(move || {
         loop {
             if let Some(raw) = batch.next() {
-                return Some(Raw::into_record(raw, crate::schema::FieldSet::ALL));
+                return Some(Raw::into_record(raw, &want));
             }
             let next = reader.next_batch();
             if next.is_empty() {

@@ -17,7 +17,7 @@
 use crate::finding::Source;
 use crate::input::canonical;
 use crate::input::{Payload, Raw};
-use crate::record::{Criterion, DataWarning, Exemption, Lot, Record, Vehicle};
+use crate::record::{Criterion, DataWarning, Exemption, ExtraValue, Lot, Record, Vehicle};
 use crate::schema::{Access, Domain, FIELDS, FieldDef, FieldType, ItemField, ItemKind, ListField, Scalar};
 use crate::value::{Currency, Money};
 use calamine::{DataRef, Reader, SheetType, SheetVisible, Xlsx};
@@ -42,6 +42,8 @@ enum Target {
     Weight(u8),
     /// A known column that holds nothing anskaff reads (comments).
     Ignore,
+    /// A field the policies declare, by its slot.
+    Extra(u8, &'static str, FieldType),
 }
 
 impl Target {
@@ -86,6 +88,7 @@ impl Target {
             Target::Currency => "currency",
             Target::Weight(_) => "award_criteria",
             Target::Ignore => "-",
+            Target::Extra(_, path, _) => path,
         }
     }
 
@@ -101,6 +104,7 @@ impl Target {
     fn ty(self) -> Option<FieldType> {
         match self {
             Target::Field(i) => FIELDS.get(i).map(|f| f.ty),
+            Target::Extra(_, _, ty) => Some(ty),
             _ => None,
         }
     }
@@ -819,6 +823,8 @@ pub struct Mapping {
     defaults: Vec<(Target, String)>,
     /// The currency of amounts that do not say theirs.
     currency: Currency,
+    /// The fields the policies declare: read from columns named by their paths.
+    extras: crate::schema::Extras,
 }
 
 impl Default for Mapping {
@@ -863,6 +869,7 @@ impl Default for Mapping {
             builtin_values,
             defaults: Vec::new(),
             currency: Currency::NOK,
+            extras: crate::schema::Extras::from([]),
         }
     }
 }
@@ -882,6 +889,32 @@ struct MappingFile {
 }
 
 impl Mapping {
+    /// Read the fields the policies declare, each from a column named by
+    /// its path (and from columns `--map` names for it). Call before
+    /// [`Mapping::with`], so that a mapping can name a declared field.
+    pub fn with_extras(mut self, extras: &crate::schema::Extras) -> Self {
+        for (slot, e) in extras.iter().enumerate() {
+            if let Ok(slot) = u8::try_from(slot) {
+                self.headers.insert(key(e.path), (Target::Extra(slot, e.path, e.ty), 1));
+            }
+        }
+        self.extras = extras.clone();
+        self
+    }
+
+    /// The target called `name`: a declared field or [`Target::parse`].
+    fn target(&self, name: &str) -> Result<Target, String> {
+        let name = name.trim();
+        match self.extras.iter().enumerate().find(|(_, e)| e.path == name) {
+            Some((slot, e)) => Ok(Target::Extra(
+                u8::try_from(slot).map_err(|e| e.to_string())?,
+                e.path,
+                e.ty,
+            )),
+            None => Target::parse(name),
+        }
+    }
+
     /// Add or override a `header = field` pair (from `--map "Anslått
     /// verdi=estimated_value"`). `field` is a canonical field path,
     /// `currency`, `weight.TYPE` (a criterion weight) or `ignore`.
@@ -890,7 +923,7 @@ impl Mapping {
         if k.is_empty() {
             return Err(format!("the header in `{header}={field}` is empty"));
         }
-        let target = Target::parse(field)?;
+        let target = self.target(field)?;
         self.headers.insert(k, (target, 0));
         Ok(self)
     }
@@ -898,7 +931,7 @@ impl Mapping {
     /// Read `word` in a column of `field` (an enumerated field such as
     /// `procedure`) as the code `code`.
     pub fn with_value(mut self, field: &str, word: &str, code: &str) -> Result<Self, String> {
-        let domain = match Target::parse(field)?.ty() {
+        let domain = match self.target(field)?.ty() {
             Some(FieldType::Code(d)) => d,
             _ => {
                 let coded: Vec<&str> = FIELDS
@@ -929,7 +962,7 @@ impl Mapping {
     /// Fill `field` with `value` (written as in a cell) in every row whose
     /// own cell for it is empty or missing.
     pub fn with_default(mut self, field: &str, value: &str) -> Result<Self, String> {
-        let target = Target::parse(field)?;
+        let target = self.target(field)?;
         match target {
             Target::Ignore => return Err("`ignore` cannot have a value".into()),
             Target::Currency => return self.with_currency(value),
@@ -957,11 +990,16 @@ impl Mapping {
     /// `values` (field → word → code), `defaults` (field → value) and
     /// `currency`, all optional. `docs/inputs.md (CSV and Excel)` shows an example.
     pub fn from_file(path: &Path) -> Result<Self, String> {
+        Mapping::default().and_file(path)
+    }
+
+    /// This mapping with a mapping file's entries on top.
+    pub fn and_file(self, path: &Path) -> Result<Self, String> {
         let shown = path.display();
         let text = std::fs::read(path).map_err(|e| format!("{shown}: cannot read the mapping file: {e}"))?;
         let file: MappingFile = serde_json::from_slice(&text)
             .map_err(|e| format!("{shown}: not a mapping file: {e} (see docs/inputs.md (CSV and Excel))"))?;
-        let mut m = Mapping::default();
+        let mut m = self;
         if let Some(c) = &file.currency {
             m = m.with_currency(c).map_err(|e| format!("{shown}: currency: {e}"))?;
         }
@@ -1490,6 +1528,20 @@ enum Conv {
     Code(u8),
 }
 
+impl Conv {
+    fn into_extra(self) -> Option<ExtraValue> {
+        Some(match self {
+            Conv::Text(t) => ExtraValue::Text(t),
+            Conv::Bool(b) => ExtraValue::Bool(b),
+            Conv::Num(n) => ExtraValue::Num(n),
+            Conv::Money(m) => ExtraValue::Money(m),
+            Conv::Pct(p) => ExtraValue::Pct(p),
+            Conv::Date(d) => ExtraValue::Date(d),
+            Conv::Code(_) => return None,
+        })
+    }
+}
+
 impl<'m> RowState<'m> {
     fn new(mapping: &'m Mapping) -> Self {
         RowState {
@@ -1538,6 +1590,29 @@ impl<'m> RowState<'m> {
         self.touched.insert(target);
         match target {
             Target::Ignore => {}
+            Target::Extra(slot, path, ty) => {
+                let value = match ty {
+                    FieldType::TextList => cell.as_text().map(|t| {
+                        ExtraValue::Texts(
+                            t.split([',', ';', '\n'])
+                                .map(str::trim)
+                                .filter(|s| !s.is_empty())
+                                .map(str::to_string)
+                                .collect(),
+                        )
+                    }),
+                    _ => match self.convert(ty, false, cell, unit) {
+                        Ok(v) => v.into_extra(),
+                        Err(why) => {
+                            self.warn(target, at, why);
+                            None
+                        }
+                    },
+                };
+                if let Some(v) = value {
+                    self.rec.set_extra(slot, path, v);
+                }
+            }
             Target::Currency => {} // read before the other columns
             Target::Weight(kind) => {
                 self.criteria_seen = true;

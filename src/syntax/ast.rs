@@ -100,8 +100,22 @@ pub enum Item {
     Import(Spanned<String>),
     Param(Param),
     Area(Area),
+    Field(FieldDecl),
     Let(LetDef),
     Rule(Box<Rule>),
+}
+
+/// `field project.code : text`: a record field of the buyer's own data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDecl {
+    /// The dotted path, as in the records: `project.code`.
+    pub path: Spanned<String>,
+    /// The type's name as written (`text`, `money`, …).
+    pub ty: Spanned<String>,
+    /// `list of …`.
+    pub list: bool,
+    pub title: Translations,
+    pub description: Translations,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -102,6 +102,7 @@ impl Builder {
                 }
                 Rule::param => items.push(Item::Param(self.param(p)?)),
                 Rule::area => items.push(Item::Area(self.area(p)?)),
+                Rule::field_decl => items.push(Item::Field(self.field_decl(p)?)),
                 Rule::let_def => {
                     let mut inner = significant(p.into_inner());
                     let name = self.ident(next(&mut inner)?);
@@ -196,6 +197,35 @@ impl Builder {
             title,
             description,
         })
+    }
+
+    fn field_decl(&self, pair: Pair<'_, Rule>) -> Result<FieldDecl> {
+        let mut inner = significant(pair.into_inner());
+        let path = self.ident(next(&mut inner)?);
+        let ty_pair = next(&mut inner)?;
+        let list = ty_pair.as_str().starts_with("list");
+        let ty_span = span_of(&ty_pair);
+        let ty = match significant(ty_pair.into_inner()).find(|p| p.as_rule() == Rule::ident) {
+            Some(name) => self.ident(name),
+            None => return Err(self.err(ty_span, "a field needs a type", "here")),
+        };
+        let mut decl = FieldDecl {
+            path,
+            ty,
+            list,
+            title: Translations::default(),
+            description: Translations::default(),
+        };
+        for doc in inner {
+            for p in significant(doc.into_inner()) {
+                match p.as_rule() {
+                    Rule::title => self.translations_into(p, &mut decl.title)?,
+                    Rule::description => self.translations_into(p, &mut decl.description)?,
+                    _ => {}
+                }
+            }
+        }
+        Ok(decl)
     }
 
     fn area(&self, pair: Pair<'_, Rule>) -> Result<Area> {
@@ -823,6 +853,7 @@ fn describe_expected(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
             Rule::window => "`within …`",
             Rule::flag_when => "`flag when …`",
             Rule::param_doc => "`{ title … }`",
+            Rule::field_type => "a type such as `text`, `money` or `list of text`",
             _ => {
                 push(&mut others, format!("`{}`", name.replace('_', " ")));
                 continue;
