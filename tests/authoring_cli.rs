@@ -313,3 +313,86 @@ fn diff_of_a_reformatted_policy_is_empty() {
     let o = anskaff_in(dir.path(), &["diff", "a.policy", "c.policy"]);
     assert_eq!(code(&o), 2);
 }
+
+// ------------------------------------------------------------------ declared fields
+
+const OWN: &str = r#"policy demo.own {
+  title en "Own fields"
+}
+
+area climate {
+  title en "Climate"
+}
+
+field own.reviewed : bool
+
+field own.budget : money {
+  title en "Climate budget line"
+}
+
+field own.unused : text
+
+rule OWN-1 {
+  title en "Large purchases are reviewed by the climate office"
+  area climate
+  severity must
+  basis "Strategy, section 2"
+  when own.budget >= 1 MNOK
+  require own.reviewed
+}
+"#;
+
+#[test]
+fn the_tools_know_declared_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "own.policy", OWN);
+    write(
+        dir.path(),
+        "own.test.toml",
+        r#"policy = "own.policy"
+
+[record]
+own = { budget = "2 MNOK", reviewed = true }
+
+[[test]]
+name = "reviewed"
+expect.OWN-1 = "pass"
+
+[[test]]
+name = "not reviewed"
+record.own.reviewed = false
+expect.OWN-1 = "fail"
+
+[[test]]
+name = "not known"
+unset = ["own.reviewed"]
+expect.OWN-1 = { outcome = "unknown", missing = ["own.reviewed"] }
+
+[[test]]
+name = "small"
+record.own.budget = { amount = "5000", currency = "NOK" }
+expect.OWN-1 = "not_applicable"
+"#,
+    );
+    let o = anskaff_in(dir.path(), &["test", "."]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).ends_with("4 passed, 0 failed\n"), "{}", stdout(&o));
+    let o = anskaff_in(dir.path(), &["fmt", "--check", "own.policy"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = anskaff_in(dir.path(), &["validate", "own.policy"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("declared field `own.unused` is not used"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).ends_with("0 errors, 1 warning\n"), "{}", stdout(&o));
+    write(
+        dir.path(),
+        "new.policy",
+        &OWN.replace("field own.unused : text\n", "field own.unused : number\n"),
+    );
+    let o = anskaff_in(dir.path(), &["diff", "own.policy", "new.policy"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert_eq!(stdout(&o), "Fields\n  ~ own.unused (demo.own): text → number\n\n");
+}

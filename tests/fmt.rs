@@ -361,6 +361,14 @@ fn item() -> impl Strategy<Value = Vec<String>> {
             .to_vec()
         ),
         Just(words("param alias = national_threshold")),
+        Just(words("field own.project.code : text")),
+        Just(words("field own.tags : list of text")),
+        translations("title").prop_map(|t| {
+            let mut out = words("field own.budget : money {");
+            out.extend(t);
+            out.push("}".into());
+            out
+        }),
         translations("title").prop_map(|t| {
             let mut out = words("area climate {");
             out.extend(t);

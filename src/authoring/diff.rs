@@ -9,7 +9,7 @@
 
 use super::fmt::{expr_text, param_value_text, quote};
 use crate::api::Policies;
-use crate::input::{InputSpec, ReadOptions};
+use crate::input::InputSpec;
 use crate::load::LoadedFile;
 use crate::syntax::ast::{self, Header, InForce, Item, Lang, Rule, Translations};
 use serde::Serialize;
@@ -22,6 +22,8 @@ pub struct Diff {
     pub parameters: Vec<Change>,
     pub lets: Vec<Change>,
     pub areas: Vec<Change>,
+    /// Fields the policies declare, with their types.
+    pub fields: Vec<Change>,
     pub rules: Vec<RuleChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<RecordsDiff>,
@@ -74,6 +76,7 @@ impl Diff {
             && self.parameters.is_empty()
             && self.lets.is_empty()
             && self.areas.is_empty()
+            && self.fields.is_empty()
             && self.rules.is_empty()
             && self.records.as_ref().is_none_or(|r| r.changed.is_empty())
     }
@@ -105,26 +108,21 @@ pub fn diff(old: &[PathBuf], new: &[PathBuf], records: &[InputSpec], lang: Lang)
         parameters: Vec::new(),
         lets: Vec::new(),
         areas: Vec::new(),
+        fields: Vec::new(),
         rules: Vec::new(),
         records: None,
     };
     let (ho, hn) = (headers(&old.files), headers(&new.files));
     compare(&ho, &hn, &mut d.policies);
-    compare(
-        &items(&old.files, param_entry),
-        &items(&new.files, param_entry),
-        &mut d.parameters,
-    );
-    compare(
-        &items(&old.files, let_entry),
-        &items(&new.files, let_entry),
-        &mut d.lets,
-    );
-    compare(
-        &items(&old.files, area_entry),
-        &items(&new.files, area_entry),
-        &mut d.areas,
-    );
+    let kinds: [(EntryOf, &mut Vec<Change>); 4] = [
+        (param_entry, &mut d.parameters),
+        (let_entry, &mut d.lets),
+        (area_entry, &mut d.areas),
+        (field_entry, &mut d.fields),
+    ];
+    for (entry, out) in kinds {
+        compare(&items(&old.files, entry), &items(&new.files, entry), out);
+    }
     d.rules = rule_changes(&old.files, &new.files);
     if !records.is_empty() {
         d.records = Some(record_changes(&old.policies, &new.policies, records, lang)?);
@@ -216,7 +214,10 @@ fn headers(files: &[LoadedFile]) -> Entries {
     out
 }
 
-fn items(files: &[LoadedFile], entry: fn(&Item) -> Option<(String, String)>) -> Entries {
+/// An item's name and text, for the items of one kind.
+type EntryOf = fn(&Item) -> Option<(String, String)>;
+
+fn items(files: &[LoadedFile], entry: EntryOf) -> Entries {
     let mut out = Entries::new();
     for f in files {
         for item in &f.ast.items {
@@ -238,6 +239,16 @@ fn param_entry(item: &Item) -> Option<(String, String)> {
 fn let_entry(item: &Item) -> Option<(String, String)> {
     match item {
         Item::Let(l) => Some((l.name.node.clone(), expr_text(&l.value))),
+        _ => None,
+    }
+}
+
+fn field_entry(item: &Item) -> Option<(String, String)> {
+    match item {
+        Item::Field(f) => {
+            let list = if f.list { "list of " } else { "" };
+            Some((f.path.node.clone(), format!("{list}{}", f.ty.node)))
+        }
         _ => None,
     }
 }
@@ -376,12 +387,11 @@ fn rule_changes(old: &[LoadedFile], new: &[LoadedFile]) -> Vec<RuleChange> {
 }
 
 fn record_changes(old: &Policies, new: &Policies, inputs: &[InputSpec], lang: Lang) -> Result<RecordsDiff, String> {
-    let read = ReadOptions::default();
     let a = old
-        .check_with(inputs, lang, read.clone())
+        .check(inputs, lang)
         .map_err(|e| format!("error: cannot read the records: {e}\n"))?;
     let b = new
-        .check_with(inputs, lang, read)
+        .check(inputs, lang)
         .map_err(|e| format!("error: cannot read the records: {e}\n"))?;
     let mut changed = Vec::new();
     for (ra, rb) in a.records.iter().zip(&b.records) {
@@ -447,11 +457,12 @@ pub fn render_text(d: &Diff) -> String {
         };
         out.push_str(&line);
     };
-    let sections: [(&str, &Vec<Change>); 4] = [
+    let sections: [(&str, &Vec<Change>); 5] = [
         ("Policies", &d.policies),
         ("Parameters", &d.parameters),
         ("Lets", &d.lets),
         ("Areas", &d.areas),
+        ("Fields", &d.fields),
     ];
     for (title, changes) in sections {
         if changes.is_empty() {

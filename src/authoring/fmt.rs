@@ -534,6 +534,16 @@ impl<'s> Printer<'s> {
             Item::Import(s) => Extent::of(s.span),
             Item::Let(l) => self.tidy(Extent::of(l.name.span).join(Some(Extent::of(l.value.span)))),
             Item::Rule(r) => Extent::of(r.span),
+            Item::Field(f) => {
+                let e = Extent::of(f.path.span)
+                    .join(Some(Extent::of(f.ty.span)))
+                    .join(translations_extent(&f.title))
+                    .join(translations_extent(&f.description));
+                Extent {
+                    start: e.start,
+                    end: self.block_end(e.end),
+                }
+            }
             Item::Area(a) => {
                 let e = Extent::of(a.id.span)
                     .join(translations_extent(&a.title))
@@ -596,6 +606,21 @@ impl<'s> Printer<'s> {
                 self.block(entries, a.id.span.end, extent.end);
             }
             Item::Param(p) => self.param(p, extent),
+            Item::Field(f) => {
+                let list = if f.list { "list of " } else { "" };
+                self.text(&format!("field {} : {list}", f.path.node));
+                self.flush(f.ty.span.start);
+                self.text(&f.ty.node);
+                if f.title.texts.is_empty() && f.description.texts.is_empty() {
+                    return;
+                }
+                self.text(" {");
+                let entries = vec![
+                    Entry::Text("title", None, &f.title),
+                    Entry::Text("description", None, &f.description),
+                ];
+                self.block(entries, f.ty.span.end, extent.end);
+            }
             Item::Rule(r) => {
                 self.text(&format!("rule {} {{", r.id.node));
                 self.block(rule_entries(r), r.id.span.end, extent.end);
@@ -991,6 +1016,7 @@ impl ItemRef<'_> {
             ItemRef::Item(Item::Param(p)) => {
                 matches!(p.value, ParamValue::ByDate(_)) || !p.title.texts.is_empty() || !p.description.texts.is_empty()
             }
+            ItemRef::Item(Item::Field(f)) => !f.title.texts.is_empty() || !f.description.texts.is_empty(),
             ItemRef::Item(Item::Import(_) | Item::Let(_)) => false,
         }
     }

@@ -415,11 +415,11 @@ impl Runner<'_> {
     /// Run one test: its failures (none if it passed), or why it cannot run.
     fn test(&mut self, file: &TestFile, test: &TestSpec) -> Result<Vec<Failure>, String> {
         let lang = self.opts.lang;
-        let records = records_of(file, test)?;
-        let ids: Vec<String> = records.iter().map(|(_, r)| r.id.clone().unwrap_or_default()).collect();
         let coverage = self.coverage.is_some();
         let policies = policies_for(&mut self.plans, file, test)?;
         let plan = &policies.plan;
+        let records = records_of(file, test, policies)?;
+        let ids: Vec<String> = records.iter().map(|(_, r)| r.id.clone().unwrap_or_default()).collect();
         let expectations = expectations_of(file, test, plan, &ids)?;
         let mut failures = Vec::new();
         for (_, r) in &records {
@@ -543,12 +543,15 @@ fn override_text(v: &toml::Value) -> Option<String> {
 // ------------------------------------------------------------------ records
 
 /// The records of a test, with where they came from.
-fn records_of(file: &TestFile, test: &TestSpec) -> Result<Vec<(Source, Record)>, String> {
+fn records_of(file: &TestFile, test: &TestSpec, policies: &Policies) -> Result<Vec<(Source, Record)>, String> {
+    let plan = &policies.plan;
     let name = test.name.get_ref();
     let origin: Arc<str> = Arc::from(format!("{}: {name}", file.display()));
     let empty = toml::Table::new();
     let patches: Vec<&toml::Table> = match test.records.as_ref().map(|r| (r.get_ref(), r.span())) {
-        Some((RecordsSpec::File(path), span)) => return records_from_file(file, &file.dir().join(path), span),
+        Some((RecordsSpec::File(path), span)) => {
+            return records_from_file(file, &file.dir().join(path), span, policies);
+        }
         Some((RecordsSpec::Inline(list), _)) => list.iter().collect(),
         None => vec![test.record.as_ref().unwrap_or(&empty)],
     };
@@ -568,14 +571,15 @@ fn records_of(file: &TestFile, test: &TestSpec) -> Result<Vec<(Source, Record)>,
             };
             record.insert("id".into(), toml::Value::String(id));
         }
-        let json = to_json(&toml::Value::Table(record), "").map_err(|e| {
+        let json = to_json(&toml::Value::Table(record), "", plan).map_err(|e| {
             file.render(
                 file.error(test.name.span(), format!("test `{name}`: {e}"), "in this test")
                     .help("amounts are written as in a policy (`\"1 300 000 NOK\"`) or as `{ amount = \"1300000\", currency = \"NOK\" }`"),
             )
         })?;
         let bytes = serde_json::to_vec(&json).unwrap_or_default();
-        let record = crate::input::canonical::parse_record(&bytes).map_err(|e| {
+        let want = plan.want(crate::schema::FieldSet::ALL);
+        let record = crate::input::canonical::parse_record_with(&bytes, &want).map_err(|e| {
             file.render(file.error(
                 test.name.span(),
                 format!("test `{name}`: not a record: {}", crate::input::json_error(&e)),
@@ -591,13 +595,14 @@ fn records_from_file(
     file: &TestFile,
     path: &Path,
     span: std::ops::Range<usize>,
+    policies: &Policies,
 ) -> Result<Vec<(Source, Record)>, String> {
     if !path.exists() {
         return Err(file.render(file.error(span, format!("no file `{}`", path.display()), "records from here")));
     }
     let inputs = [crate::input::InputSpec::Path(path.to_path_buf())];
     let mut out = Vec::new();
-    for (source, record) in crate::input::records(&inputs, crate::input::ReadOptions::default()) {
+    for (source, record) in crate::input::records(&inputs, policies.read_options()) {
         match record {
             Ok(r) => out.push((source, r)),
             Err(e) => {
@@ -634,12 +639,14 @@ fn unset(table: &mut toml::Table, path: &str) {
 }
 
 /// A TOML value as the JSON of a canonical record. `path` is the schema
-/// path of the value (`lots[].estimated_value`): amounts may be written as
-/// in a policy (`"1.3 MNOK"`), and dates as TOML dates.
-fn to_json(v: &toml::Value, path: &str) -> Result<Json, String> {
+/// path of the value (`lots[].estimated_value`): amounts (canonical or
+/// declared) may be written as in a policy (`"1.3 MNOK"`), and dates as TOML
+/// dates.
+fn to_json(v: &toml::Value, path: &str, plan: &Plan) -> Result<Json, String> {
     Ok(match v {
         toml::Value::String(s) => {
-            let money = schema::field_by_path(path).is_some_and(|(_, f)| f.ty == FieldType::Money);
+            let money = schema::field_by_path(path).is_some_and(|(_, f)| f.ty == FieldType::Money)
+                || plan.extras.iter().any(|e| e.path == path && e.ty == FieldType::Money);
             if money {
                 money_json(s).map_err(|e| format!("`{path}`: {e}"))?
             } else {
@@ -652,7 +659,12 @@ fn to_json(v: &toml::Value, path: &str) -> Result<Json, String> {
         toml::Value::Datetime(d) => Json::String(d.to_string()),
         toml::Value::Array(items) => {
             let item_path = format!("{path}[]");
-            Json::Array(items.iter().map(|i| to_json(i, &item_path)).collect::<Result<_, _>>()?)
+            Json::Array(
+                items
+                    .iter()
+                    .map(|i| to_json(i, &item_path, plan))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         toml::Value::Table(t) => {
             let mut obj = Map::new();
@@ -662,7 +674,7 @@ fn to_json(v: &toml::Value, path: &str) -> Result<Json, String> {
                 } else {
                     format!("{path}.{k}")
                 };
-                obj.insert(k.clone(), to_json(v, &child)?);
+                obj.insert(k.clone(), to_json(v, &child, plan)?);
             }
             Json::Object(obj)
         }
@@ -1125,6 +1137,7 @@ fn visit(plan: &Plan, node: NodeId, condition: bool, out: &mut Vec<NodeId>, seen
         Node::Const(_)
         | Node::Param(_)
         | Node::Field(..)
+        | Node::Extra(..)
         | Node::List(..)
         | Node::Project(..)
         | Node::Var(_)

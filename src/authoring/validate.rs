@@ -164,7 +164,7 @@ fn unused_names(files: &[LoadedFile], out: &mut Vec<Diagnostic>) {
                         texts.extend(m.text.texts.iter().map(|(_, s)| (s.node.as_str(), f.file)));
                     }
                 }
-                Item::Import(_) | Item::Area(_) => {}
+                Item::Import(_) | Item::Area(_) | Item::Field(_) => {}
             }
         }
         for e in exprs {
@@ -183,6 +183,7 @@ fn unused_names(files: &[LoadedFile], out: &mut Vec<Diagnostic>) {
             let (name, what) = match item {
                 Item::Param(p) => (&p.name, "parameter"),
                 Item::Let(l) => (&l.name, "`let`"),
+                Item::Field(f) => (&f.path, "declared field"),
                 _ => continue,
             };
             if !used.contains(&name.node) {
@@ -207,6 +208,8 @@ fn names_in(e: &Expr, used: &mut HashSet<String>) {
             if let Some(PathStep::Field(first)) = p.steps.first() {
                 used.insert(first.clone());
             }
+            // A declared field is named by its whole path.
+            used.insert(p.display());
         }
         ExprKind::Lit(_) => {}
         ExprKind::List(items) => items.iter().for_each(|i| names_in(i, used)),
@@ -335,10 +338,11 @@ fn messages_reading_more(plan: &Plan, out: &mut Vec<Diagnostic>) {
             for piece in template.nb.iter().chain(&template.en) {
                 let Piece::Value(node) = piece else { continue };
                 let shown = crate::run::fields_below(plan, &[*node]);
-                let extra: Vec<&str> = shown
-                    .paths()
+                let read_paths = plan.paths(read);
+                let extra: Vec<&str> = plan
+                    .paths(shown)
                     .into_iter()
-                    .filter(|p| !read.paths().contains(p))
+                    .filter(|p| !read_paths.contains(p))
                     .collect();
                 if extra.is_empty() || !seen.insert(plan.source_text(*node).to_string()) {
                     continue;
