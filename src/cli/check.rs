@@ -30,9 +30,9 @@ pub struct CheckArgs {
     /// Override a policy parameter, e.g. --set lcc_threshold="5 000 000 NOK"
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     sets: Vec<(String, String)>,
-    /// Language of messages and labels
-    #[arg(long, value_enum, default_value_t = LangArg::En)]
-    lang: LangArg,
+    /// Language of messages and labels (default: nb for html, en otherwise)
+    #[arg(long, value_enum)]
+    lang: Option<LangArg>,
     /// Only the summary: no per-record entries
     #[arg(long)]
     summary: bool,
@@ -45,6 +45,15 @@ pub struct CheckArgs {
     /// When to colour the text report
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// CSV report: start with a UTF-8 byte-order mark (for Excel)
+    #[arg(long)]
+    bom: bool,
+    /// Compare with an earlier JSON report: what is new, fixed, still failing
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Exit with 1 only for NEW failures (at or above --fail-on) since --baseline
+    #[arg(long, requires = "baseline")]
+    fail_on_new: bool,
     #[command(flatten)]
     input: super::InputArgs,
 }
@@ -53,6 +62,23 @@ pub struct CheckArgs {
 enum Format {
     Text,
     Json,
+    Html,
+    Markdown,
+    Junit,
+    Csv,
+}
+
+impl From<Format> for ReportFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => ReportFormat::Text,
+            Format::Json => ReportFormat::Json,
+            Format::Html => ReportFormat::Html,
+            Format::Markdown => ReportFormat::Markdown,
+            Format::Junit => ReportFormat::Junit,
+            Format::Csv => ReportFormat::Csv,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,10 +99,30 @@ pub fn check(args: CheckArgs) -> u8 {
     let Some(plan) = load_plan(&args.policy, &args.sets) else {
         return exit::USAGE;
     };
+    let format = ReportFormat::from(args.format);
+    if args.bom && format != ReportFormat::Csv {
+        eprintln!("error: --bom is for --format csv");
+        return exit::USAGE;
+    }
+    if args.summary && format.per_record() {
+        eprintln!("error: --summary does not apply to the junit and csv formats: they hold only per-record entries");
+        return exit::USAGE;
+    }
+    let baseline = match &args.baseline {
+        Some(path) => match report::baseline::Baseline::load(path) {
+            Ok(b) => Some(std::sync::Arc::new(b)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        },
+        None => None,
+    };
+    let lang = args.lang.map(Into::into).unwrap_or(format.default_lang());
     let inputs: Vec<InputSpec> = args.records.iter().map(|r| InputSpec::parse(r)).collect();
     let meta = Meta {
         version: env!("CARGO_PKG_VERSION"),
-        lang: args.lang.into(),
+        lang,
         inputs: args.records.clone(),
     };
     let read = match args.input.options_for(&plan.extras) {
@@ -87,7 +133,7 @@ pub fn check(args: CheckArgs) -> u8 {
         }
     };
     let opts = RunOptions {
-        lang: args.lang.into(),
+        lang,
         threads: args.threads,
         messages: !args.summary,
         read,
@@ -106,18 +152,25 @@ pub fn check(args: CheckArgs) -> u8 {
         }
     };
     let mut writer = io::BufWriter::with_capacity(1 << 16, target);
-    let result = {
-        let format = match args.format {
-            Format::Text => ReportFormat::Text,
-            Format::Json => ReportFormat::Json,
-        };
+    let threshold = match args.fail_on {
+        FailOn::Must => Some(Severity::Must),
+        FailOn::Should => Some(Severity::Should),
+        FailOn::Never => None,
+    };
+    let (result, new_failures) = {
         let options = RenderOptions {
             summary_only: args.summary,
             verbose: args.verbose,
             color,
+            bom: args.bom,
+            baseline,
         };
         let mut renderer = report::renderer(format, Box::new(&mut writer), &options);
-        run::run(&plan, &inputs, &opts, &meta, renderer.as_mut())
+        let result = run::run(&plan, &inputs, &opts, &meta, renderer.as_mut());
+        let new_failures = renderer
+            .comparison()
+            .is_some_and(|c| threshold.is_some_and(|t| c.new_failures(t)));
+        (result, new_failures)
     };
     let result = result.and_then(|r| {
         writer.flush()?;
@@ -142,11 +195,9 @@ pub fn check(args: CheckArgs) -> u8 {
     if !result.errors.is_empty() {
         return exit::INPUT;
     }
-    let threshold = match args.fail_on {
-        FailOn::Must => Some(Severity::Must),
-        FailOn::Should => Some(Severity::Should),
-        FailOn::Never => None,
-    };
+    if args.fail_on_new {
+        return if new_failures { exit::FINDINGS } else { exit::OK };
+    }
     let failed = threshold.is_some_and(|t| {
         plan.rules
             .iter()

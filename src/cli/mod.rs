@@ -6,6 +6,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod import;
+mod rules;
 mod test;
 mod validate;
 
@@ -38,6 +39,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Compare two versions of a policy, and their outcomes on records
     Diff(diff::DiffArgs),
+    /// List the strategy as encoded: areas, rules and parameters
+    Rules(rules::RulesArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -151,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Rules(args) => rules::rules(args),
     };
     ExitCode::from(code)
 }

@@ -20,6 +20,8 @@ pub struct JsonRenderer<W: Write> {
     /// Leave out per-record entries (`--summary`).
     summary_only: bool,
     first: bool,
+    /// The comparison with a baseline report (`--baseline`).
+    comparison: Option<super::baseline::Comparison>,
 }
 
 impl<W: Write> JsonRenderer<W> {
@@ -28,6 +30,7 @@ impl<W: Write> JsonRenderer<W> {
             out,
             summary_only,
             first: true,
+            comparison: None,
         }
     }
 
@@ -55,14 +58,14 @@ struct Tool {
 }
 
 #[derive(Serialize)]
-struct PeriodJson {
+pub(crate) struct PeriodJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     to: Option<String>,
 }
 
-fn period(p: &Period) -> Option<PeriodJson> {
+pub(crate) fn period(p: &Period) -> Option<PeriodJson> {
     (!p.is_unbounded()).then(|| PeriodJson {
         from: p.from.map(|d| d.to_string()),
         to: p.to.map(|d| d.to_string()),
@@ -70,14 +73,14 @@ fn period(p: &Period) -> Option<PeriodJson> {
 }
 
 #[derive(Serialize)]
-struct TitleJson<'a> {
+pub(crate) struct TitleJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     nb: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     en: Option<&'a str>,
 }
 
-fn title(t: &Translations) -> TitleJson<'_> {
+pub(crate) fn title(t: &Translations) -> TitleJson<'_> {
     let only = |lang| t.texts.iter().find(|(l, _)| *l == lang).map(|(_, s)| s.node.as_str());
     TitleJson {
         nb: only(Lang::Nb),
@@ -86,7 +89,7 @@ fn title(t: &Translations) -> TitleJson<'_> {
 }
 
 #[derive(Serialize)]
-struct PolicyJson<'a> {
+pub(crate) struct PolicyJson<'a> {
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<&'a str>,
@@ -101,13 +104,13 @@ struct PolicyJson<'a> {
 }
 
 #[derive(Serialize)]
-struct ScheduleJson {
+pub(crate) struct ScheduleJson {
     from: String,
     value: String,
 }
 
 #[derive(Serialize)]
-struct ParamJson<'a> {
+pub(crate) struct ParamJson<'a> {
     name: &'a str,
     policy: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,6 +394,76 @@ struct ExemptionJson<'a> {
     expires: Option<String>,
 }
 
+/// Every loaded policy, imports first.
+pub(crate) fn policies(plan: &Plan) -> Vec<PolicyJson<'_>> {
+    plan.policies
+        .iter()
+        .map(|p| PolicyJson {
+            id: &p.id,
+            version: p.version.as_deref(),
+            title: title(&p.title),
+            authority: p.authority.as_deref(),
+            source: p.source.as_deref(),
+            file: &p.file,
+            in_force: period(&p.in_force),
+        })
+        .collect()
+}
+
+/// Every parameter with its value or its values by date.
+pub(crate) fn parameters(plan: &Plan) -> Vec<ParamJson<'_>> {
+    plan.params
+        .iter()
+        .map(|p| {
+            let (value, by_date) = match &p.value {
+                ParamValue::Fixed(c) => (Some(c.display(Lang::En)), Vec::new()),
+                ParamValue::ByDate(e) => (
+                    None,
+                    e.iter()
+                        .map(|(d, c)| ScheduleJson {
+                            from: d.to_string(),
+                            value: c.display(Lang::En),
+                        })
+                        .collect(),
+                ),
+            };
+            ParamJson {
+                name: &p.name,
+                policy: &plan.policies[p.policy as usize].id,
+                value,
+                by_date,
+                overridden: p.overridden,
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ChangeJson<'a> {
+    record: &'a str,
+    rule: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct BaselineJson<'a> {
+    file: &'a str,
+    new: Vec<ChangeJson<'a>>,
+    fixed: Vec<ChangeJson<'a>>,
+    still: Vec<ChangeJson<'a>>,
+}
+
+fn changes(list: &[super::baseline::Change]) -> Vec<ChangeJson<'_>> {
+    list.iter()
+        .map(|c| ChangeJson {
+            record: &c.record,
+            rule: &c.rule,
+            outcome: c.outcome.map(Outcome::as_str),
+        })
+        .collect()
+}
+
 impl<W: Write> Renderer for JsonRenderer<W> {
     fn begin(&mut self, plan: &Plan, meta: &Meta) -> io::Result<()> {
         self.out.write_all(b"{\n")?;
@@ -404,46 +477,8 @@ impl<W: Write> Renderer for JsonRenderer<W> {
             false,
         )?;
         self.field("lang", &meta.lang.code(), false)?;
-        let policies: Vec<PolicyJson> = plan
-            .policies
-            .iter()
-            .map(|p| PolicyJson {
-                id: &p.id,
-                version: p.version.as_deref(),
-                title: title(&p.title),
-                authority: p.authority.as_deref(),
-                source: p.source.as_deref(),
-                file: &p.file,
-                in_force: period(&p.in_force),
-            })
-            .collect();
-        self.field("policies", &policies, false)?;
-        let params: Vec<ParamJson> = plan
-            .params
-            .iter()
-            .map(|p| {
-                let (value, by_date) = match &p.value {
-                    ParamValue::Fixed(c) => (Some(c.display(Lang::En)), Vec::new()),
-                    ParamValue::ByDate(e) => (
-                        None,
-                        e.iter()
-                            .map(|(d, c)| ScheduleJson {
-                                from: d.to_string(),
-                                value: c.display(Lang::En),
-                            })
-                            .collect(),
-                    ),
-                };
-                ParamJson {
-                    name: &p.name,
-                    policy: &plan.policies[p.policy as usize].id,
-                    value,
-                    by_date,
-                    overridden: p.overridden,
-                }
-            })
-            .collect();
-        self.field("parameters", &params, false)?;
+        self.field("policies", &policies(plan), false)?;
+        self.field("parameters", &parameters(plan), false)?;
         self.field("inputs", &meta.inputs, false)?;
         if !self.summary_only {
             self.out.write_all(b"  \"records\": [")?;
@@ -535,6 +570,15 @@ impl<W: Write> Renderer for JsonRenderer<W> {
             })
             .collect();
         self.field("rules", &rules, false)?;
+        if let Some(c) = self.comparison.take() {
+            let baseline = BaselineJson {
+                file: &c.file,
+                new: changes(&c.new),
+                fixed: changes(&c.fixed),
+                still: changes(&c.still),
+            };
+            self.field("baseline", &baseline, false)?;
+        }
         let quarter_labels: Vec<String> = s.quarters.keys().map(|q| super::Quarter::label(*q)).collect();
         let summary = SummaryJson {
             records: s.overall.records,
@@ -620,5 +664,9 @@ impl<W: Write> Renderer for JsonRenderer<W> {
 
     fn wants_records(&self) -> bool {
         !self.summary_only
+    }
+
+    fn compared(&mut self, comparison: &super::baseline::Comparison) {
+        self.comparison = Some(comparison.clone());
     }
 }

@@ -1,7 +1,15 @@
 //! The report model: what one run found, summed up for every audience.
-//! Renderers ([`json`], [`text`]) only format it; none recomputes results.
+//! Renderers ([`json`], [`text`], [`html`], [`markdown`], [`junit`],
+//! [`csv`]) only format it; none recomputes results.
 
+pub mod baseline;
+pub mod csv;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod page;
+pub mod strategy;
 pub mod text;
 
 use crate::finding::{Evaluated, Finding, InputError, Outcome, Status};
@@ -17,6 +25,55 @@ use std::io;
 pub enum ReportFormat {
     Text,
     Json,
+    /// One self-contained page for people: charts, no records.
+    Html,
+    /// The content of the HTML report as Markdown tables.
+    Markdown,
+    /// JUnit XML: one test case per record and applicable rule.
+    Junit,
+    /// One row per record and rule.
+    Csv,
+}
+
+impl ReportFormat {
+    /// The language a report is in when none is asked for: Norwegian for
+    /// the page politicians read, English otherwise.
+    pub fn default_lang(self) -> Lang {
+        match self {
+            ReportFormat::Html => Lang::Nb,
+            _ => Lang::En,
+        }
+    }
+
+    /// The media type of the report.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ReportFormat::Text => "text/plain; charset=utf-8",
+            ReportFormat::Json => "application/json",
+            ReportFormat::Html => "text/html; charset=utf-8",
+            ReportFormat::Markdown => "text/markdown; charset=utf-8",
+            ReportFormat::Junit => "application/xml",
+            ReportFormat::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
+    /// The usual file name extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Text => "txt",
+            ReportFormat::Json => "json",
+            ReportFormat::Html => "html",
+            ReportFormat::Markdown => "md",
+            ReportFormat::Junit => "xml",
+            ReportFormat::Csv => "csv",
+        }
+    }
+
+    /// Whether the format is made of per-record entries only (it has no
+    /// summary-only form).
+    pub fn per_record(self) -> bool {
+        matches!(self, ReportFormat::Junit | ReportFormat::Csv)
+    }
 }
 
 /// How a report is rendered, whatever its format.
@@ -28,6 +85,10 @@ pub struct RenderOptions {
     pub verbose: bool,
     /// Text: colour for a terminal.
     pub color: bool,
+    /// CSV: start with a UTF-8 byte-order mark (for Excel).
+    pub bom: bool,
+    /// Compare with an earlier JSON report: what is new, fixed, still failing.
+    pub baseline: Option<std::sync::Arc<baseline::Baseline>>,
 }
 
 /// The renderer for `format`, writing to `out`. Every front end (the CLI,
@@ -37,7 +98,7 @@ pub fn renderer<'w>(
     out: Box<dyn io::Write + 'w>,
     options: &RenderOptions,
 ) -> Box<dyn Renderer + 'w> {
-    match format {
+    let inner: Box<dyn Renderer + 'w> = match format {
         ReportFormat::Text => Box::new(text::TextRenderer::new(
             out,
             options.color,
@@ -45,6 +106,14 @@ pub fn renderer<'w>(
             options.summary_only,
         )),
         ReportFormat::Json => Box::new(json::JsonRenderer::new(out, options.summary_only)),
+        ReportFormat::Html => Box::new(html::HtmlRenderer::new(out)),
+        ReportFormat::Markdown => Box::new(markdown::MarkdownRenderer::new(out)),
+        ReportFormat::Junit => Box::new(junit::JunitRenderer::new(out)),
+        ReportFormat::Csv => Box::new(self::csv::CsvRenderer::new(out, options.bom)),
+    };
+    match &options.baseline {
+        Some(b) => Box::new(baseline::Compare::new(inner, b.clone())),
+        None => inner,
     }
 }
 
@@ -66,6 +135,14 @@ pub trait Renderer {
     /// does not, which lets a run keep less in memory).
     fn wants_records(&self) -> bool {
         true
+    }
+    /// The comparison with a baseline report, given just before `finish`
+    /// to renderers that show it.
+    fn compared(&mut self, _comparison: &baseline::Comparison) {}
+    /// The comparison with a baseline report, once the run is finished (a
+    /// renderer made with [`RenderOptions::baseline`] has one).
+    fn comparison(&self) -> Option<&baseline::Comparison> {
+        None
     }
 }
 

@@ -17,6 +17,8 @@ pub struct TextRenderer<W: Write> {
     verbose: bool,
     summary_only: bool,
     lang: Lang,
+    /// The comparison with a baseline report (`--baseline`).
+    comparison: Option<super::baseline::Comparison>,
 }
 
 impl<W: Write> TextRenderer<W> {
@@ -27,6 +29,7 @@ impl<W: Write> TextRenderer<W> {
             verbose,
             summary_only,
             lang: Lang::En,
+            comparison: None,
         }
     }
 
@@ -121,8 +124,26 @@ impl<W: Write> Renderer for TextRenderer<W> {
             facts.push(money(v, lang));
         }
         writeln!(self.out, "  {}", self.paint(DIM, &facts.join(" · ")))?;
+        // A planned tender gets what every rule that applies requires, not
+        // only what fails: the officer can still change the plan.
+        let planned = r.stage.is_some() && r.stage == crate::schema::Domain::Stage.code("planned");
+        if planned && r.findings.iter().any(|f| f.outcome != Outcome::NotApplicable) {
+            writeln!(
+                self.out,
+                "  {}",
+                self.paint(
+                    BOLD,
+                    t(
+                        lang,
+                        "Planned tender: what the rules that apply require",
+                        "Planlagt anskaffelse: dette krever reglene som gjelder"
+                    )
+                )
+            )?;
+        }
         for f in &r.findings {
             let shown = self.verbose
+                || (planned && f.outcome != Outcome::NotApplicable)
                 || matches!(f.outcome, Outcome::Fail | Outcome::Unknown | Outcome::Waived)
                 || !f.notes.is_empty();
             if !shown {
@@ -165,6 +186,37 @@ impl<W: Write> Renderer for TextRenderer<W> {
                     self.paint(BOLD, t(lang, "→ Fix:", "→ Slik retter du:"))
                 )?;
             }
+            if planned && f.outcome != Outcome::NotApplicable {
+                if !matches!(f.outcome, Outcome::Fail | Outcome::Unknown)
+                    && let Some(advice) = rule.advice.get(lang)
+                {
+                    writeln!(
+                        self.out,
+                        "{indent}{} {advice}",
+                        self.paint(BOLD, t(lang, "→ Requirement:", "→ Krav:"))
+                    )?;
+                }
+                if f.outcome == Outcome::Unknown && !f.missing.is_empty() {
+                    let fields: Vec<String> = f.missing.iter().map(|m| format!("`{m}`")).collect();
+                    writeln!(
+                        self.out,
+                        "{indent}{} {}",
+                        self.paint(BOLD, t(lang, "→ Fill in:", "→ Fyll ut:")),
+                        fields.join(", ")
+                    )?;
+                }
+                // A cross-record rule's expression says when it flags.
+                let label = if rule.is_cross() {
+                    t(lang, "Flagged when:", "Flagges når:")
+                } else {
+                    t(lang, "Rule:", "Regel:")
+                };
+                let rule_text = format!(
+                    "{label} {}",
+                    rule.requirement_text.split_whitespace().collect::<Vec<_>>().join(" ")
+                );
+                writeln!(self.out, "{indent}{}", self.paint(DIM, &rule_text))?;
+            }
         }
         for w in &r.warnings {
             writeln!(
@@ -180,6 +232,9 @@ impl<W: Write> Renderer for TextRenderer<W> {
 
     fn finish(&mut self, plan: &Plan, meta: &Meta, s: &Summary, errors: &[InputError]) -> io::Result<()> {
         let lang = meta.lang;
+        if let Some(c) = self.comparison.take() {
+            self.baseline(&c)?;
+        }
         if !errors.is_empty() {
             writeln!(
                 self.out,
@@ -341,5 +396,47 @@ impl<W: Write> Renderer for TextRenderer<W> {
             )?;
         }
         self.out.flush()
+    }
+
+    fn compared(&mut self, comparison: &super::baseline::Comparison) {
+        self.comparison = Some(comparison.clone());
+    }
+}
+
+impl<W: Write> TextRenderer<W> {
+    /// The sections NEW, FIXED and STILL failing of a comparison with a
+    /// baseline report.
+    fn baseline(&mut self, c: &super::baseline::Comparison) -> io::Result<()> {
+        let lang = self.lang;
+        let head = format!(
+            "{} {}: {} {}, {} {}, {} {}",
+            t(lang, "Compared with", "Sammenlignet med"),
+            c.file,
+            c.new.len(),
+            t(lang, "new", "nye"),
+            c.fixed.len(),
+            t(lang, "fixed", "rettet"),
+            c.still.len(),
+            t(lang, "still failing", "fortsatt avvik"),
+        );
+        writeln!(self.out, "{}", self.paint(BOLD, &head))?;
+        let sections = [
+            (t(lang, "New", "Nye"), RED, &c.new),
+            (t(lang, "Fixed", "Rettet"), GREEN, &c.fixed),
+            (t(lang, "Still failing", "Fortsatt avvik"), YELLOW, &c.still),
+        ];
+        for (title, style, list) in sections {
+            if list.is_empty() {
+                continue;
+            }
+            writeln!(self.out, "  {} ({})", self.paint(style, title), list.len())?;
+            let width = list.iter().map(|ch| ch.record.chars().count()).max().unwrap_or(0);
+            for ch in list {
+                let outcome = ch.outcome.map(|o| outcome_word(o, lang)).unwrap_or("");
+                let line = format!("    {:width$}  {}  {outcome}", ch.record, ch.rule);
+                writeln!(self.out, "{}", line.trim_end())?;
+            }
+        }
+        writeln!(self.out)
     }
 }

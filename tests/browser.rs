@@ -1,0 +1,285 @@
+//! The HTML report in a real browser: Debian's Chromium, headless. Renders
+//! the README's example run, takes a screenshot and a DOM dump, checks the
+//! headline figures and one chart per strategy area, and that the page
+//! fetched nothing from the network.
+//!
+//! Without Chromium the test is skipped with a message, unless
+//! `ANSKAFF_REQUIRE_BROWSER` is set (CI sets it): then it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn chromium() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/bin/chromium");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("chromium"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Run a command, killing it after `limit`.
+fn run_with_limit(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    // Read the output on threads so that a full pipe cannot block the browser.
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut err, &mut v);
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("chromium did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+/// Chromium, headless, with a fresh profile, nothing in the background.
+fn headless(browser: &Path, profile: &Path, net_log: &Path) -> Command {
+    let mut cmd = Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .arg(format!("--log-net-log={}", net_log.display()))
+    // Chromium's own services (not the page) would still ask Google for
+    // component updates, the network time and the signed-in accounts:
+    // switch them off or point them nowhere, so that the run stays on this
+    // machine and the net log shows what the page asked for.
+    .args([
+        "--disable-extensions",
+        "--disable-features=NetworkTimeServiceQuerying,OptimizationGuideModelDownloading,OptimizationHints",
+        "--component-updater=url-source=file:///nonexistent/",
+        "--gaia-url=http://127.0.0.1:9/",
+    ]);
+    cmd
+}
+
+/// What in a net log went to http(s) URLs: (events not belonging to the
+/// browser's own requests that name an http(s) URL, the URLs the browser
+/// asked for on its own behalf).
+///
+/// A request the browser makes for its own services has no origin
+/// (`initiator: "not an origin"`, like a URL typed in the address bar); a
+/// request made by the page, for a script, style, image or font, has the
+/// page's origin (`null` for a file). The events of a request (its stream
+/// jobs, sockets, name lookups) are linked to it by `source_dependency`:
+/// every event linked to one of the browser's own requests is the
+/// browser's, and so is a lone event (a name lookup) that names only their
+/// hosts; any other event that names an http(s) URL is the page's.
+fn network_use(net_log: &Path) -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(net_log).expect("the net log is written");
+    // Chromium may stop before closing the JSON; the events are complete lines.
+    let log: serde_json::Value = serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(','))))
+        .expect("the net log is JSON");
+    let types = &log["constants"]["logEventTypes"];
+    let start_job = types["URL_REQUEST_START_JOB"].as_u64().expect("URL_REQUEST_START_JOB");
+    let events = log["events"].as_array().expect("events");
+    // Sources linked by dependencies, as a union-find over source ids.
+    let mut parent: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    fn root(parent: &mut std::collections::HashMap<u64, u64>, mut x: u64) -> u64 {
+        while let Some(&p) = parent.get(&x) {
+            if p == x {
+                break;
+            }
+            x = p;
+        }
+        x
+    }
+    let source = |e: &serde_json::Value| e["source"]["id"].as_u64().unwrap_or(0);
+    for e in events {
+        let a = source(e);
+        parent.entry(a).or_insert(a);
+        let deps = e["params"].as_object().into_iter().flat_map(|p| p.values());
+        for dep in deps.filter_map(|v| v.get("id").and_then(|id| id.as_u64())) {
+            parent.entry(dep).or_insert(dep);
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, dep));
+            if ra != rb {
+                parent.insert(ra, rb);
+            }
+        }
+    }
+    let is_http = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+    let mut browser_urls = Vec::new();
+    let mut browser_groups = std::collections::HashSet::new();
+    let mut by_page = Vec::new();
+    for e in events {
+        let Some(url) = e["params"]["url"].as_str().filter(|u| is_http(u)) else {
+            continue;
+        };
+        if e["type"].as_u64() == Some(start_job) {
+            if e["params"]["initiator"].as_str() == Some("not an origin") {
+                browser_urls.push(url.to_string());
+                browser_groups.insert(root(&mut parent, source(e)));
+            } else {
+                by_page.push(url.to_string());
+            }
+        }
+    }
+    for e in events {
+        if browser_groups.contains(&root(&mut parent, source(e))) {
+            continue;
+        }
+        // An event on its own (a name lookup, a socket) that names only the
+        // hosts of the browser's own requests is theirs too.
+        let text = e.to_string();
+        let named: Vec<&str> = text
+            .match_indices("http")
+            .map(|(i, _)| &text[i..])
+            .filter(|t| is_http(t))
+            .map(|t| &t[..t.find(['"', ' ', '\\']).unwrap_or(t.len())])
+            .collect();
+        if named.iter().any(|u| !browser_urls.iter().any(|b| b.starts_with(u))) {
+            by_page.push(text);
+        }
+    }
+    by_page.sort();
+    by_page.dedup();
+    browser_urls.sort();
+    browser_urls.dedup();
+    (by_page, browser_urls)
+}
+
+#[test]
+fn the_html_report_renders_in_chromium_without_the_network() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("ANSKAFF_REQUIRE_BROWSER").is_some() {
+            panic!("Chromium is required (ANSKAFF_REQUIRE_BROWSER is set) but /usr/bin/chromium is missing");
+        }
+        eprintln!(
+            "SKIPPED: Chromium not found (install Debian's `chromium`); the HTML report was not checked in a browser"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let report = dir.path().join("report.html");
+    let o = Command::new(env!("CARGO_BIN_EXE_anskaff"))
+        .args(["check", "--policy", "policies", "--format", "html", "--output"])
+        .arg(&report)
+        .arg("examples")
+        .output()
+        .expect("anskaff runs");
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&report).expect("the report is written");
+    // The figures as the JSON report has them.
+    let o = Command::new(env!("CARGO_BIN_EXE_anskaff"))
+        .args([
+            "check",
+            "--policy",
+            "policies",
+            "--format",
+            "json",
+            "--summary",
+            "examples",
+        ])
+        .output()
+        .expect("anskaff runs");
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let records = summary["summary"]["records"].as_u64().expect("records");
+    let compliant = summary["summary"]["compliant"].as_u64().expect("compliant");
+    let tenths = (compliant * 1000 + records / 2) / records;
+    let share = if tenths.is_multiple_of(10) {
+        format!("{} %", tenths / 10)
+    } else {
+        format!("{},{} %", tenths / 10, tenths % 10)
+    };
+    let areas: Vec<String> = summary["summary"]["areas"]
+        .as_array()
+        .expect("areas")
+        .iter()
+        .map(|a| a["id"].as_str().expect("id").to_string())
+        .collect();
+    assert!(!areas.is_empty());
+
+    // Nothing in the page points at the network.
+    for attr in ["src=", "href="] {
+        for (i, _) in html.match_indices(attr) {
+            let value = html[i + attr.len()..].trim_start_matches(['"', '\'']);
+            assert!(
+                !value.starts_with("http://") && !value.starts_with("https://") && !value.starts_with("//"),
+                "{attr}{}",
+                &value[..value.len().min(60)]
+            );
+        }
+    }
+
+    let url = format!("file://{}", report.display());
+    let limit = Duration::from_secs(120);
+
+    // A screenshot.
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let shot = dir.path().join("report.png");
+    let net_shot = dir.path().join("net-screenshot.json");
+    let mut cmd = headless(&browser, profile.path(), &net_shot);
+    cmd.arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1280,4000")
+        .arg(&url);
+    let o = run_with_limit(cmd, limit);
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    let png = std::fs::read(&shot).expect("the screenshot is written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot");
+    // Kept for people to look at.
+    let _ = std::fs::copy(&shot, std::env::temp_dir().join("anskaff-report.png"));
+
+    // The DOM as the browser built it.
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let net_dom = dir.path().join("net-dom.json");
+    let mut cmd = headless(&browser, profile.path(), &net_dom);
+    cmd.arg("--dump-dom").arg(&url);
+    let o = run_with_limit(cmd, limit);
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    let dom = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(dom.contains("<html lang=\"nb\">"), "{}", &dom[..dom.len().min(300)]);
+    assert!(dom.contains(&share), "the compliant share of records, {share}");
+    assert!(dom.contains(&format!("{compliant} av {records}")));
+    for area in &areas {
+        let charts = dom.matches(&format!("data-area=\"{area}\"")).count();
+        assert_eq!(charts, 1, "one chart for the area {area}");
+    }
+    assert_eq!(dom.matches("data-area=").count(), areas.len(), "one chart per area");
+    let figures: Vec<&str> = dom.split("<figure class=\"chart\" data-area=").skip(1).collect();
+    assert!(figures.iter().all(|f| f.contains("<svg class=\"chart\" role=\"img\"")));
+
+    // No request from the page; the browser's own requests are named.
+    for log in [&net_shot, &net_dom] {
+        let (by_page, browser_own) = network_use(log);
+        assert!(by_page.is_empty(), "the page requested {by_page:?}");
+        if !browser_own.is_empty() {
+            eprintln!("note: Chromium's own requests (not the page's): {browser_own:?}");
+        }
+    }
+}
