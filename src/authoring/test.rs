@@ -421,6 +421,17 @@ impl Runner<'_> {
         let records = records_of(file, test, policies)?;
         let ids: Vec<String> = records.iter().map(|(_, r)| r.id.clone().unwrap_or_default()).collect();
         let expectations = expectations_of(file, test, plan, &ids)?;
+        if expectations.is_empty() {
+            let name = test.name.get_ref();
+            return Err(file.render(
+                file.error(
+                    test.name.span(),
+                    format!("test `{name}` expects nothing"),
+                    "in this test",
+                )
+                .help("add `expect.RULE-ID = \"pass\"` (or `fail`, `unknown`, `waived`, `not_applicable`)"),
+            ));
+        }
         let mut failures = Vec::new();
         for (_, r) in &records {
             for w in &r.warnings {
@@ -555,6 +566,13 @@ fn records_of(file: &TestFile, test: &TestSpec, policies: &Policies) -> Result<V
         Some((RecordsSpec::Inline(list), _)) => list.iter().collect(),
         None => vec![test.record.as_ref().unwrap_or(&empty)],
     };
+    if patches.is_empty() {
+        return Err(file.render(file.error(
+            test.name.span(),
+            format!("test `{name}` has no records"),
+            "in this test",
+        )));
+    }
     let several = patches.len() > 1;
     let mut out = Vec::with_capacity(patches.len());
     for (i, patch) in patches.into_iter().enumerate() {
