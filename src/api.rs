@@ -90,6 +90,22 @@ impl Policies {
         })
     }
 
+    /// Check records held in memory (cross-record rules included), without
+    /// reading files: the records in the order given.
+    pub fn check_records(&self, records: Vec<(crate::finding::Source, crate::record::Record)>, lang: Lang) -> Checked {
+        let (records, errors) = run::evaluate_records(&self.plan, records, lang);
+        let mut summary = Summary::new(&self.plan);
+        for r in &records {
+            summary.add_record(&self.plan, r);
+        }
+        summary.input_errors = errors.len() as u64;
+        Checked {
+            records,
+            errors,
+            summary,
+        }
+    }
+
     /// The outcome of rule `rule` (by id) on record `record` (by id).
     pub fn outcome(&self, checked: &Checked, record: &str, rule: &str) -> Option<crate::finding::Outcome> {
         let rid = self.plan.rule_index(rule)?;

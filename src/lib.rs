@@ -4,6 +4,7 @@
     reason = "a diagnostic carries its whole explanation; errors are rare and boxing them buys nothing"
 )]
 pub mod api;
+pub mod authoring;
 pub mod check;
 pub mod cli;
 pub mod coverage;

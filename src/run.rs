@@ -11,9 +11,10 @@
 
 use crate::cross::{Collector, Decided};
 use crate::engine::{Engine, status_of};
-use crate::finding::{Evaluated, InputError};
+use crate::finding::{Evaluated, InputError, Source};
 use crate::input::{InputSpec, Raw, Reader};
 use crate::plan::{Node, NodeId, Plan, RuleKind};
+use crate::record::Record;
 use crate::report::{Facts, Meta, Renderer, Standing, Summary};
 use crate::schema::{FieldSet, Want, idx};
 use crate::syntax::ast::Lang;
@@ -116,6 +117,42 @@ pub fn run(
         summary: pass.summary,
         errors: pass.errors,
     })
+}
+
+/// Evaluate records held in memory, cross-record rules included, on this
+/// thread: each record with its findings, in the order given, and the
+/// records that could not be evaluated (no id). For small sets of records
+/// such as a policy's tests; [`run`] is for inputs of any size.
+pub fn evaluate_records(plan: &Plan, records: Vec<(Source, Record)>, lang: Lang) -> (Vec<Evaluated>, Vec<InputError>) {
+    let engine = Engine::new(plan, lang);
+    let mut collectors = collectors(plan);
+    let mut evaluated = Vec::with_capacity(records.len());
+    let mut errors = Vec::new();
+    for (index, (source, record)) in records.into_iter().enumerate() {
+        match engine.evaluate(record, source, index as u64) {
+            Ok(out) => {
+                for (rule, member) in out.members {
+                    if let Some(c) = collectors.iter_mut().find(|c| c.rule() == rule) {
+                        c.add(member);
+                    }
+                }
+                evaluated.push(out.evaluated);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    for collector in collectors {
+        for f in collector.finish(plan, lang, true).into_findings(plan) {
+            if let Some(r) = evaluated.iter_mut().find(|r| r.index == f.record) {
+                r.findings.push(f.finding);
+            }
+        }
+    }
+    for r in &mut evaluated {
+        r.findings.sort_by_key(|f| f.rule);
+        r.status = status_of(plan, &r.findings);
+    }
+    (evaluated, errors)
 }
 
 fn evaluate_batch(
@@ -340,7 +377,7 @@ fn cross_fields(plan: &Plan) -> FieldSet {
 }
 
 /// The record fields the expressions at `roots` read.
-fn fields_below(plan: &Plan, roots: &[NodeId]) -> FieldSet {
+pub(crate) fn fields_below(plan: &Plan, roots: &[NodeId]) -> FieldSet {
     let mut want = FieldSet::default();
     let mut stack = roots.to_vec();
     let mut seen = HashSet::new();

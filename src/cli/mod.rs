@@ -2,9 +2,13 @@
 
 mod check;
 mod coverage;
+mod diff;
 mod explain;
+mod fmt;
 mod import;
 mod rules;
+mod test;
+mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -27,6 +31,14 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Show why one rule came out as it did on one record
     Explain(explain::ExplainArgs),
+    /// Write policy files in the canonical layout
+    Fmt(fmt::FmtArgs),
+    /// Run policy tests (`*.test.toml`) and show what failed and why
+    Test(test::TestArgs),
+    /// Check policies without records: errors, and warnings about what is probably a mistake
+    Validate(validate::ValidateArgs),
+    /// Compare two versions of a policy, and their outcomes on records
+    Diff(diff::DiffArgs),
     /// List the strategy as encoded: areas, rules and parameters
     Rules(rules::RulesArgs),
 }
@@ -138,6 +150,10 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::import(args),
         Command::Coverage(args) => coverage::coverage(args),
         Command::Explain(args) => explain::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Rules(args) => rules::rules(args),
     };
     ExitCode::from(code)

@@ -602,7 +602,10 @@ impl Builder {
                 let c = self.expr(next(&mut inner)?)?;
                 let a = self.expr(next(&mut inner)?)?;
                 let b = self.expr(next(&mut inner)?)?;
-                ExprKind::If(Box::new(c), Box::new(a), Box::new(b))
+                // The pair's span takes in the white space and comments
+                // after the `else` branch: end it where the branch ends.
+                let span = Span::new(span.start, b.span.end);
+                return Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), span));
             }
             Rule::comprehension => ExprKind::Comprehension(Box::new(self.comprehension(pair)?)),
             Rule::call => {
