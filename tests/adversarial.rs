@@ -224,8 +224,11 @@ fn a_folder_with_unreadable_files_reports_each_and_reads_the_rest() {
     );
     std::fs::create_dir(d.join("sub")).unwrap();
     std::fs::write(d.join("sub/d.jsonl"), "{\"id\": \"d\"}\n").unwrap();
-    // A link back up the tree: read once, not forever.
+    // Links back up the tree: each file is read once. (Followed blindly, one
+    // such link reads every file 41 times, until the system's limit of 40
+    // links in a path; two make 2^40 paths.)
     std::os::unix::fs::symlink(d, d.join("sub/loop")).unwrap();
+    std::os::unix::fs::symlink(d, d.join("sub/loop2")).unwrap();
 
     let start = Instant::now();
     let o = anskaff(&[
@@ -616,4 +619,28 @@ fn fuzz_findings_and_overflowing_sums_stay_fixed() {
         "{:?}",
         records[0].warnings
     );
+}
+
+/// The policy-author commands walk folders too: a link loop ends.
+#[test]
+fn fmt_and_validate_end_on_a_folder_with_a_link_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/p.policy"), "policy p { title en \"p\" }\n").unwrap();
+    std::os::unix::fs::symlink(d, d.join("sub/loop")).unwrap();
+    std::os::unix::fs::symlink(d, d.join("sub/loop2")).unwrap();
+    let o = anskaff(&["fmt", "--check", &d.display().to_string()]);
+    assert!(
+        !stderr(&o).contains("overflow") && o.status.code().is_some(),
+        "{}",
+        stderr(&o)
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_anskaff"))
+        .args(["check", "--policy"])
+        .arg(d)
+        .arg("examples/tenders.jsonl")
+        .output()
+        .unwrap();
+    assert!(o.status.code().is_some(), "{}", stderr(&o));
 }

@@ -19,7 +19,9 @@ pub fn find_files(paths: &[PathBuf], suffix: &str) -> (Vec<PathBuf>, Vec<String>
     let mut problems = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, suffix, &mut found, &mut problems);
+            let mut visited = std::collections::HashSet::new();
+            visited.extend(std::fs::canonicalize(path));
+            walk(path, suffix, &mut found, &mut problems, &mut visited);
         } else if path.is_file() {
             found.push(path.clone());
         } else {
@@ -34,7 +36,13 @@ pub fn find_files(paths: &[PathBuf], suffix: &str) -> (Vec<PathBuf>, Vec<String>
     (dedup(found), problems)
 }
 
-fn walk(dir: &Path, suffix: &str, found: &mut Vec<PathBuf>, problems: &mut Vec<String>) {
+fn walk(
+    dir: &Path,
+    suffix: &str,
+    found: &mut Vec<PathBuf>,
+    problems: &mut Vec<String>,
+    visited: &mut std::collections::HashSet<PathBuf>,
+) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -47,8 +55,10 @@ fn walk(dir: &Path, suffix: &str, found: &mut Vec<PathBuf>, problems: &mut Vec<S
     for path in paths {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk(&path, suffix, found, problems);
+            // A symbolic link back up the tree is followed once, not forever.
+            let first_visit = std::fs::canonicalize(&path).is_ok_and(|real| visited.insert(real));
+            if !name.starts_with('.') && name != "target" && first_visit {
+                walk(&path, suffix, found, problems, visited);
             }
         } else if name.ends_with(suffix) {
             found.push(path);
