@@ -188,7 +188,7 @@ fn aggregate_condition(u: &mut Unstructured<'_>) -> Result<String> {
 /// A policy: a header, parameters, a `let`, and some rules, per-record and
 /// cross-record.
 pub fn policy(u: &mut Unstructured<'_>) -> Result<String> {
-    let mut p = String::from("policy fuzz.p {\n");
+    let mut p = String::from("policy fuzz.p {\n  title en \"Fuzz\"\n");
     if u.arbitrary()? {
         p += "  in force from 2021-01-01\n";
     }
@@ -212,13 +212,18 @@ pub fn policy(u: &mut Unstructured<'_>) -> Result<String> {
     p += &format!("let flagged = {}\n", condition(u, 1)?);
     let rules = 1 + u.choose_index(4)?;
     for i in 0..rules {
-        p += &format!("rule R-{i} {{\n  severity {}\n", pick(u, &["must", "should"])?);
+        p += &format!(
+            "rule R-{i} {{\n  title en \"Rule {i}\"\n  severity {}\n",
+            pick(u, &["must", "should"])?
+        );
         if u.ratio(1, 4)? {
             p += "  in force from 2022-06-01 to 2024-12-31\n";
         }
-        if u.ratio(1, 5)? {
-            p += "  area climate\n";
-        }
+        p += if u.ratio(1, 5)? {
+            "  area climate\n"
+        } else {
+            "  area general\n"
+        };
         if u.ratio(1, 4)? {
             // A cross-record rule.
             p += "  across records\n";
@@ -257,7 +262,9 @@ pub fn policy(u: &mut Unstructured<'_>) -> Result<String> {
         }
         p += "}\n";
     }
-    if u.ratio(1, 5)? {
+    p += "area general { title en \"General\" }\n";
+    // Sometimes missing, so that an unknown area is exercised too.
+    if u.ratio(4, 5)? {
         p += "area climate { title en \"Climate\" }\n";
     }
     Ok(p)
