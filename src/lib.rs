@@ -21,6 +21,7 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod schema;
+pub mod serve;
 pub mod syntax;
 pub mod value;
 

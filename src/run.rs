@@ -34,6 +34,9 @@ pub struct RunOptions {
     pub messages: bool,
     /// How inputs are read.
     pub read: crate::input::ReadOptions,
+    /// Run on this thread pool instead of one built for the run (`threads`
+    /// is then ignored): for a service that runs many small checks.
+    pub pool: Option<std::sync::Arc<rayon::ThreadPool>>,
 }
 
 impl Default for RunOptions {
@@ -44,6 +47,7 @@ impl Default for RunOptions {
             batch: 4096,
             messages: true,
             read: Default::default(),
+            pool: None,
         }
     }
 }
@@ -62,10 +66,17 @@ pub fn run(
     meta: &Meta,
     renderer: &mut dyn Renderer,
 ) -> io::Result<RunResult> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .map_err(io::Error::other)?;
+    let built;
+    let pool: &rayon::ThreadPool = match &opts.pool {
+        Some(pool) => pool,
+        None => {
+            built = rayon::ThreadPoolBuilder::new()
+                .num_threads(opts.threads)
+                .build()
+                .map_err(io::Error::other)?;
+            &built
+        }
+    };
     let mut engine = Engine::new(plan, opts.lang);
     engine.messages = opts.messages;
     let two_pass = plan.has_cross_rules() && renderer.wants_records();
@@ -76,7 +87,7 @@ pub fn run(
         (inputs.to_vec(), None)
     };
     let decided = if two_pass {
-        Some(decide_cross(plan, &engine, &inputs, opts, &pool))
+        Some(decide_cross(plan, &engine, &inputs, opts, pool))
     } else {
         None
     };
@@ -111,7 +122,7 @@ pub fn run(
             }
         }
     }
-    pass.finish_cross(opts, &pool);
+    pass.finish_cross(opts, pool);
     renderer.finish(plan, meta, &pass.summary, &pass.errors)?;
     Ok(RunResult {
         summary: pass.summary,

@@ -23,6 +23,8 @@ pub struct JunitRenderer<W: Write> {
     out: W,
     lang: Lang,
     suites: Vec<Suite>,
+    /// Bytes of test cases a policy keeps in memory before spilling.
+    spool: usize,
 }
 
 struct Suite {
@@ -38,7 +40,17 @@ impl<W: Write> JunitRenderer<W> {
             out,
             lang: Lang::En,
             suites: Vec::new(),
+            spool: SPOOL,
         }
+    }
+
+    /// Keep every test case in memory, never in a temporary file (the
+    /// service: records must not reach the disk).
+    pub fn in_memory(mut self, yes: bool) -> Self {
+        if yes {
+            self.spool = usize::MAX;
+        }
+        self
     }
 }
 
@@ -116,7 +128,7 @@ impl<W: Write> Renderer for JunitRenderer<W> {
             .policies
             .iter()
             .map(|_| Suite {
-                cases: io::BufWriter::new(SpooledTempFile::new(SPOOL)),
+                cases: io::BufWriter::new(SpooledTempFile::new(self.spool)),
                 tests: 0,
                 failures: 0,
                 skipped: 0,
