@@ -149,20 +149,8 @@ pub fn compile(
         c
     };
     // Checking recurses once per level of an expression and of the `let`s
-    // it compiles on the way (at most MAX_DEPTH): on a stack of its own,
-    // so that a 2 MiB worker or test thread can load any policy.
-    let c = std::thread::scope(|scope| {
-        let checking = std::thread::Builder::new()
-            .name("anskaff-check".into())
-            .stack_size(CHECK_STACK)
-            .spawn_scoped(scope, check);
-        match checking.map(|handle| handle.join()) {
-            Ok(Ok(c)) => c,
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            // No thread to be had: check on this one.
-            Err(_) => check(),
-        }
-    });
+    // it compiles on the way (at most MAX_DEPTH).
+    let c = crate::stack::on_large_stack(check);
     let Checker {
         diags,
         nodes,
@@ -319,10 +307,6 @@ type Typed = Option<(NodeId, Type)>;
 /// evaluation recurse once per level; 400 levels fit in a worker thread's
 /// stack many times over.
 pub const MAX_DEPTH: usize = 2 * crate::syntax::MAX_NESTING;
-
-/// The checker's stack: enough for [`MAX_DEPTH`] levels in a debug build,
-/// with room to spare (only the pages used are ever committed).
-const CHECK_STACK: usize = 64 << 20;
 
 impl<'a> Checker<'a> {
     fn new(files: &'a [crate::load::LoadedFile], sources: &'a crate::diag::SourceMap) -> Self {

@@ -204,7 +204,10 @@ impl<'p> Engine<'p> {
             if let Some(rule) = &e.rule
                 && !self.rule_ids.contains(rule.as_str())
             {
-                let hint = crate::diag::did_you_mean(rule, self.rule_ids.iter().copied())
+                // Suggest in rule order: a set's order differs from run to
+                // run, and two rules as close as each other (`R-3` → `R-0`
+                // or `R-1`) made reports differ between runs.
+                let hint = crate::diag::did_you_mean(rule, self.plan.rules.iter().map(|r| r.id.as_str()))
                     .map(|h| format!("; {h}"))
                     .unwrap_or_default();
                 warnings.push(DataWarning {

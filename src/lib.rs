@@ -22,6 +22,7 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod serve;
+pub(crate) mod stack;
 pub mod syntax;
 pub mod value;
 

@@ -291,8 +291,33 @@ fn deeply_nested_policies_are_refused_without_overflowing_the_stack() {
         assert!(err.contains("nests more than 200 levels deep"), "{what}: {err}");
     }
     // Up to the limit is fine.
-    let ok = format!("{}true{}", "(".repeat(150), ")".repeat(150));
-    load_on_small_stack(format!("{HEADER}{}", rule("R", &ok))).expect("150 levels load");
+    let ok = format!("{}true{}", "(".repeat(195), ")".repeat(195));
+    load_on_small_stack(format!("{HEADER}{}", rule("R", &ok))).expect("195 levels load");
+}
+
+/// At the limits, evaluation fits in the worker threads' stacks.
+#[test]
+fn a_policy_at_the_depth_limit_is_evaluated() {
+    // Each `let` adds two levels (its sum, and the reference to it).
+    let chain = |n: usize| {
+        let mut text = String::from(HEADER);
+        text += "let a0 = estimated_value\n";
+        for i in 1..n {
+            text += &format!("let a{i} = a{} + 1 NOK\n", i - 1);
+        }
+        text + &rule("R", &format!("a{} > 0 NOK", n - 1))
+    };
+    let err = Policies::from_text("t.policy", &chain(205), &[])
+        .err()
+        .expect("past the limit");
+    assert!(err.0.contains("nests more than 400 levels deep"), "{}", err.0);
+    let p = Policies::from_text("t.policy", &chain(195), &[]).expect("loads");
+    let records: String = (0..64)
+        .map(|i| format!("{{\"id\": \"r{i}\", \"estimated_value\": {{\"amount\": \"{i}\", \"currency\": \"NOK\"}}}}\n"))
+        .collect();
+    let checked = p.check_jsonl(&records, Lang::En).expect("runs");
+    assert_eq!(checked.records.len(), 64);
+    assert_eq!(p.outcome(&checked, "r0", "R"), Some(anskaff::finding::Outcome::Pass));
 }
 
 #[test]
@@ -643,4 +668,20 @@ fn fmt_and_validate_end_on_a_folder_with_a_link_loop() {
         .output()
         .unwrap();
     assert!(o.status.code().is_some(), "{}", stderr(&o));
+}
+
+/// Found by the `evaluate` fuzz target (1 thread and 3 disagreed): an
+/// exemption naming `R-3`, as close to `R-0` as to `R-1`, got its
+/// suggestion from a hash set, whose order changes from run to run.
+#[test]
+fn the_suggestion_for_an_unknown_exemption_rule_is_the_same_every_run() {
+    let text = format!("{HEADER}{}{}", rule("R-0", "true"), rule("R-1", "true"));
+    let record = "{\"id\": \"a\", \"exemptions\": [{\"rule\": \"R-3\", \"reason\": \"x\"}]}\n";
+    for _ in 0..8 {
+        let p = Policies::from_text("t.policy", &text, &[]).expect("loads");
+        let checked = p.check_jsonl(record, Lang::En).expect("runs");
+        let warnings = &checked.records[0].warnings;
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].message.ends_with("did you mean `R-0`?"), "{warnings:?}");
+    }
 }

@@ -22,9 +22,12 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 
 /// Parse a whole policy file.
 pub fn parse_policy(text: &str, file: FileId) -> Result<PolicyFile> {
-    let mut pairs = PolicyParser::parse(Rule::policy_file, text).map_err(|e| syntax_error(e, text, file))?;
-    let root = pairs.next().ok_or_else(|| Diagnostic::error("empty parse"))?;
-    Builder::new(file).policy_file(root)
+    // Parsing recurses once per level of nesting (at most MAX_NESTING).
+    crate::stack::on_large_stack(|| {
+        let mut pairs = PolicyParser::parse(Rule::policy_file, text).map_err(|e| syntax_error(e, text, file))?;
+        let root = pairs.next().ok_or_else(|| Diagnostic::error("empty parse"))?;
+        Builder::new(file).policy_file(root)
+    })
 }
 
 /// Parse a value given on the command line, such as `5 000 000 NOK`.
