@@ -3,7 +3,7 @@
 //! per line inside `records`, so a large run streams; everything else is
 //! indented for people.
 
-use super::{Breakdown, Meta, Renderer, RuleTally, Spend, Standing, Summary};
+use super::{Breakdown, Meta, RecordFormatter, Renderer, RuleTally, Spend, Standing, Summary};
 use crate::finding::{Evaluated, Finding, InputError, Outcome, Source};
 use crate::plan::{ParamValue, Period, Plan};
 use crate::syntax::ast::{Lang, Translations};
@@ -215,6 +215,49 @@ struct RecordJson<'a> {
     findings: Vec<FindingJson<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<WarningJson<'a>>,
+}
+
+/// Formats a record's entry of the JSON report, on any thread.
+pub struct JsonRecords;
+
+impl RecordFormatter for JsonRecords {
+    fn format(&self, plan: &Plan, r: &Evaluated, out: &mut Vec<u8>) {
+        let entry = RecordJson {
+            id: &r.id,
+            source: source(&r.source),
+            status: r.status.as_str(),
+            title: r.title.as_deref(),
+            buyer: r.buyer_name.as_deref().or(r.buyer_id.as_deref()),
+            date: r.date.map(|d| d.to_string()),
+            value: r.value.as_ref().map(money),
+            areas: Standing::of(plan, &r.findings)
+                .areas
+                .iter()
+                .enumerate()
+                .filter_map(|(a, s)| {
+                    s.map(|s| AreaStatusJson {
+                        area: &plan.areas[a].id,
+                        status: s.status.as_str(),
+                        flagged: s.flagged,
+                    })
+                })
+                .collect(),
+            findings: r.findings.iter().map(|f| finding(plan, f)).collect(),
+            warnings: r
+                .warnings
+                .iter()
+                .map(|w| WarningJson {
+                    field: &w.field,
+                    message: &w.message,
+                })
+                .collect(),
+        };
+        // Writing to memory fails only if the entry cannot be serialised,
+        // which its types rule out.
+        if serde_json::to_writer(&mut *out, &entry).is_err() {
+            out.clear();
+        }
+    }
 }
 
 fn finding<'a>(plan: &'a Plan, f: &'a Finding) -> FindingJson<'a> {
@@ -490,39 +533,19 @@ impl<W: Write> Renderer for JsonRenderer<W> {
         if self.summary_only {
             return Ok(());
         }
-        let entry = RecordJson {
-            id: &r.id,
-            source: source(&r.source),
-            status: r.status.as_str(),
-            title: r.title.as_deref(),
-            buyer: r.buyer_name.as_deref().or(r.buyer_id.as_deref()),
-            date: r.date.map(|d| d.to_string()),
-            value: r.value.as_ref().map(money),
-            areas: Standing::of(plan, &r.findings)
-                .areas
-                .iter()
-                .enumerate()
-                .filter_map(|(a, s)| {
-                    s.map(|s| AreaStatusJson {
-                        area: &plan.areas[a].id,
-                        status: s.status.as_str(),
-                        flagged: s.flagged,
-                    })
-                })
-                .collect(),
-            findings: r.findings.iter().map(|f| finding(plan, f)).collect(),
-            warnings: r
-                .warnings
-                .iter()
-                .map(|w| WarningJson {
-                    field: &w.field,
-                    message: &w.message,
-                })
-                .collect(),
-        };
+        let mut bytes = Vec::with_capacity(4096);
+        JsonRecords.format(plan, r, &mut bytes);
+        self.formatted(plan, r, &bytes)
+    }
+
+    fn formatter(&self) -> Option<std::sync::Arc<dyn RecordFormatter>> {
+        (!self.summary_only).then(|| std::sync::Arc::new(JsonRecords) as std::sync::Arc<dyn RecordFormatter>)
+    }
+
+    fn formatted(&mut self, _plan: &Plan, _record: &Evaluated, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(if self.first { b"\n    " } else { b",\n    " })?;
         self.first = false;
-        serde_json::to_writer(&mut self.out, &entry).map_err(io::Error::other)
+        self.out.write_all(bytes)
     }
 
     fn finish(&mut self, plan: &Plan, _meta: &Meta, s: &Summary, errors: &[InputError]) -> io::Result<()> {
