@@ -147,6 +147,9 @@ pub struct Evaluated {
     pub status: Status,
     /// The fields the record has (for data coverage).
     pub present: crate::schema::FieldSet,
+    /// Whose procurement it is and which scoped policies are for it, when
+    /// the policies have scopes or a register.
+    pub scope: Option<Box<crate::scope::RecordScope>>,
 }
 
 /// Input that could not be read as a record.

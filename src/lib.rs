@@ -18,9 +18,11 @@ pub mod input;
 pub mod load;
 pub mod plan;
 pub mod record;
+pub mod register;
 pub mod report;
 pub mod run;
 pub mod schema;
+pub mod scope;
 pub mod syntax;
 pub mod value;
 

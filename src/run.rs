@@ -34,6 +34,10 @@ pub struct RunOptions {
     pub messages: bool,
     /// How inputs are read.
     pub read: crate::input::ReadOptions,
+    /// Add up the records per buyer or per cooperation (`--group-by`).
+    pub group_by: Option<crate::report::groups::GroupBy>,
+    /// Only one member's records and findings (`--member`).
+    pub member: Option<crate::report::groups::MemberView>,
 }
 
 impl Default for RunOptions {
@@ -44,6 +48,8 @@ impl Default for RunOptions {
             batch: 4096,
             messages: true,
             read: Default::default(),
+            group_by: None,
+            member: None,
         }
     }
 }
@@ -68,7 +74,10 @@ pub fn run(
         .map_err(io::Error::other)?;
     let mut engine = Engine::new(plan, opts.lang);
     engine.messages = opts.messages;
-    let two_pass = plan.has_cross_rules() && renderer.wants_records();
+    // Groups and a member's view need each record's cross-record findings
+    // with the record: decide those first.
+    let two_pass =
+        plan.has_cross_rules() && (renderer.wants_records() || opts.group_by.is_some() || opts.member.is_some());
     // Standard input can be read once: keep it for the second pass.
     let (inputs, _kept) = if two_pass {
         keep_stdin(inputs)?
@@ -80,9 +89,15 @@ pub fn run(
     } else {
         None
     };
+    let mut summary = Summary::new(plan);
+    summary.groups = opts
+        .group_by
+        .map(|by| crate::report::groups::Groups::new(by, opts.lang));
+    summary.member = opts.member.clone();
     let mut pass = Pass {
         plan,
-        summary: Summary::new(plan),
+        lang: opts.lang,
+        summary,
         errors: Vec::new(),
         seen_ids: HashSet::new(),
         collectors: if two_pass { Vec::new() } else { collectors(plan) },
@@ -178,6 +193,7 @@ fn evaluate_batch(
 /// The state of the (main) pass over the records.
 struct Pass<'p> {
     plan: &'p Plan,
+    lang: Lang,
     summary: Summary,
     errors: Vec<InputError>,
     /// Hashes of the ids seen, to warn about duplicates.
@@ -204,6 +220,13 @@ impl Pass<'_> {
         }
         if let Some(decided) = &mut self.decided {
             add_decided(self.plan, decided, &mut evaluated);
+        }
+        if let Some(member) = &self.summary.member
+            && !member.narrow(self.plan, &mut evaluated, self.lang)
+        {
+            return Ok(());
+        }
+        if self.decided.is_some() {
             self.summary.add_record(self.plan, &evaluated);
             return renderer.record(self.plan, &evaluated);
         }
@@ -371,6 +394,7 @@ fn cross_fields(plan: &Plan) -> FieldSet {
         }
     }
     let mut want = fields_below(plan, &roots);
+    want.union(plan.scope_fields());
     want.insert(idx("id"));
     want.insert(idx("date"));
     want
