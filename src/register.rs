@@ -457,8 +457,20 @@ impl Builder {
         false
     }
 
-    /// An id given a second time.
-    fn twice(&mut self, file: FileId, id: &Spanned<String>, first: (FileId, Span), things: &str, thing: &str) {
+    /// Whether `id` is a register id not given before (`first` is where
+    /// it was, if it was).
+    fn fresh(
+        &mut self,
+        file: FileId,
+        id: &Spanned<String>,
+        first: Option<(FileId, Span)>,
+        thing: &str,
+        things: &str,
+    ) -> bool {
+        if !self.id(file, id, thing) {
+            return false;
+        }
+        let Some((ffile, fspan)) = first else { return true };
         let d = self
             .error(
                 file,
@@ -466,9 +478,10 @@ impl Builder {
                 format!("two {things} have the id `{}`", id.get_ref()),
                 "second",
             )
-            .also(first.0, first.1, "first")
+            .also(ffile, fspan, "first")
             .help(format!("give each {thing} its own id"));
         self.diags.push(d);
+        false
     }
 
     fn authority(&mut self, file: FileId, a: &AuthoritySpec) {
