@@ -9,6 +9,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod overview;
 pub mod page;
 pub mod strategy;
 pub mod text;
