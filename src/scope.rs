@@ -276,9 +276,12 @@ impl Cx<'_> {
                     unknown_why.push(a.why.clone());
                 }
             } else if let Some(a) = answers.first() {
-                // The buyer's reason is the one a reader needs; the
-                // participants' follow.
-                no_why.push(a.why.clone());
+                // The buyer's reason is the one a reader needs.
+                if party.role == Role::Buyer {
+                    no_why.push(a.why.clone());
+                } else if no_why.len() < 2 {
+                    no_why.push(self.words.t("nor is any participant", "og heller ingen deltaker"));
+                }
             }
         }
         if self.words.messages {
@@ -385,14 +388,19 @@ impl Cx<'_> {
                         }
                     }
                     Belongs::No(m) => {
-                        let why = match (m.map(|m| m.term), self.date) {
+                        // The membership's own edges, else the cooperation's.
+                        let effective = |t: crate::register::Term| crate::register::Term {
+                            from: if t.from == Edge::Open { c.term.from } else { t.from },
+                            to: if t.to == Edge::Open { c.term.to } else { t.to },
+                        };
+                        let why = match (m.map(|m| effective(m.term)), self.date) {
                             (Some(term), Some(date)) => format!(
-                                "{who} {} {} {} ({}), {} {date}",
-                                w.t("was a member of", "var medlem av"),
+                                "{} {who} {} {} ({}) {} {date}",
+                                w.t("the membership of", "medlemskapet til"),
+                                w.t("in", "i"),
                                 c.name,
-                                w.t("only", "bare"),
                                 term.display(),
-                                w.t("not on", "ikke"),
+                                w.t("does not cover", "omfatter ikke"),
                             ),
                             _ => format!("{who} {} {}", w.t("is not a member of", "er ikke medlem av"), c.name),
                         };
@@ -447,7 +455,12 @@ impl Cx<'_> {
                     _ => Answer {
                         holds: Some(false),
                         missing,
-                        why: format!("{} {who}, {} {name}", self.role_is(party), w.t("not", "ikke")),
+                        why: format!(
+                            "{} {}, {} {name}",
+                            self.role_is(party),
+                            party.display(reg),
+                            w.t("not", "ikke")
+                        ),
                     },
                 }
             }

@@ -204,6 +204,9 @@ pub fn text(plan: &Plan, lang: Lang) -> String {
             t(lang, "in force", "i kraft"),
             period(&p.in_force, lang)
         ));
+        if let Some(scope) = &p.scope {
+            facts.push(scope.text.clone());
+        }
         facts.push(format!("{}: {}", t(lang, "file", "fil"), p.file));
         let _ = writeln!(o, "      {}", facts.join(" · "));
     }
