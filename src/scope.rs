@@ -555,12 +555,10 @@ impl Cx<'_> {
             let who = self.who(party);
             match &party.resolved {
                 Resolved::NotFound if party.id.is_some() || party.name.is_some() => notes.push(format!(
-                    "{who} {} ({}): {}",
-                    w.t("is not in the organisation register", "er ikke i organisasjonsregisteret"),
-                    reg.files.join(", "),
+                    "{who} {}",
                     w.t(
-                        "policies for cooperations or named authorities do not apply to it; policies for every buyer, such as the national baseline, do",
-                        "policyer for samarbeid eller navngitte oppdragsgivere gjelder ikke for den; policyer for alle oppdragsgivere, som de nasjonale minstekravene, gjelder"
+                        "is not in the organisation register: only the policies for every buyer apply, such as the national baseline",
+                        "er ikke i organisasjonsregisteret: bare policyene for alle oppdragsgivere gjelder, som de nasjonale minstekravene"
                     )
                 )),
                 Resolved::Ambiguous(_) => notes.push(self.ambiguous(party)),

@@ -141,12 +141,12 @@ fn html_is_self_contained_accessible_and_printable() {
     }
     assert!(html.contains("ingen kodede regler"), "the innovation area has no rules");
     // Headline figures.
-    assert!(html.contains("69,3 %") && html.contains("52 av 75"), "share of records");
+    assert!(html.contains("66,3 %") && html.contains("57 av 86"), "share of records");
     assert!(
-        html.contains("66 %") && html.contains("484 110 001 NOK"),
+        html.contains("60,1 %") && html.contains("541 360 001 NOK"),
         "share of spend in NOK"
     );
-    assert!(html.contains("17,3 %"), "incomplete");
+    assert!(html.contains("17,4 %"), "incomplete");
 }
 
 #[test]

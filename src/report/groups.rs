@@ -237,23 +237,32 @@ impl Groups {
         }
     }
 
-    /// Count a record in each of its groups.
+    /// Count a record in each of its groups: once in a group, for the
+    /// parties that put it there, and once for each member of it.
     pub fn add(&mut self, plan: &Plan, r: &Evaluated) {
-        for place in places(plan, r, self.by, self.lang) {
-            let findings = findings_for(plan, r, place.parties);
-            let group = self.groups.entry(place.key).or_insert_with(|| Group {
-                name: place.name,
-                tally: Tally::new(plan),
-                members: BTreeMap::new(),
-            });
-            group.tally.add(plan, r, &findings);
-            if let Some((key, name)) = place.member {
+        let places = places(plan, r, self.by, self.lang);
+        let mut counted: Vec<&str> = Vec::new();
+        for place in &places {
+            if !counted.contains(&place.key.as_str()) {
+                counted.push(&place.key);
+                let parties = places
+                    .iter()
+                    .filter(|p| p.key == place.key)
+                    .fold(0, |set, p| set | p.parties);
+                let group = self.groups.entry(place.key.clone()).or_insert_with(|| Group {
+                    name: place.name.clone(),
+                    tally: Tally::new(plan),
+                    members: BTreeMap::new(),
+                });
+                group.tally.add(plan, r, &findings_for(plan, r, parties));
+            }
+            if let (Some((key, name)), Some(group)) = (&place.member, self.groups.get_mut(&place.key)) {
                 group
                     .members
-                    .entry(key)
-                    .or_insert_with(|| (name, Tally::new(plan)))
+                    .entry(key.clone())
+                    .or_insert_with(|| (name.clone(), Tally::new(plan)))
                     .1
-                    .add(plan, r, &findings);
+                    .add(plan, r, &findings_for(plan, r, place.parties));
             }
         }
     }
