@@ -174,6 +174,33 @@ fn network_use(net_log: &Path) -> (Vec<String>, Vec<String>) {
     (by_page, browser_urls)
 }
 
+/// Open `report` in Chromium twice: a screenshot `height` pixels tall (kept
+/// in the temporary directory as `keep`, for people to look at), and the
+/// DOM as the browser built it. The DOM, and the net logs of both runs.
+fn screenshot_and_dom(browser: &Path, report: &Path, dir: &Path, height: u32, keep: &str) -> (String, [PathBuf; 2]) {
+    let url = format!("file://{}", report.display());
+    let limit = Duration::from_secs(120);
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let shot = dir.join("report.png");
+    let net_shot = dir.join("net-screenshot.json");
+    let mut cmd = headless(browser, profile.path(), &net_shot);
+    cmd.arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("--window-size=1280,{height}"))
+        .arg(&url);
+    let o = run_with_limit(cmd, limit);
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    let png = std::fs::read(&shot).expect("the screenshot is written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot");
+    let _ = std::fs::copy(&shot, std::env::temp_dir().join(keep));
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let net_dom = dir.join("net-dom.json");
+    let mut cmd = headless(browser, profile.path(), &net_dom);
+    cmd.arg("--dump-dom").arg(&url);
+    let o = run_with_limit(cmd, limit);
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    (String::from_utf8_lossy(&o.stdout).into_owned(), [net_shot, net_dom])
+}
+
 #[test]
 fn the_html_report_renders_in_chromium_without_the_network() {
     let Some(browser) = chromium() else {
@@ -237,32 +264,7 @@ fn the_html_report_renders_in_chromium_without_the_network() {
         }
     }
 
-    let url = format!("file://{}", report.display());
-    let limit = Duration::from_secs(120);
-
-    // A screenshot.
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let shot = dir.path().join("report.png");
-    let net_shot = dir.path().join("net-screenshot.json");
-    let mut cmd = headless(&browser, profile.path(), &net_shot);
-    cmd.arg(format!("--screenshot={}", shot.display()))
-        .arg("--window-size=1280,4000")
-        .arg(&url);
-    let o = run_with_limit(cmd, limit);
-    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
-    let png = std::fs::read(&shot).expect("the screenshot is written");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot");
-    // Kept for people to look at.
-    let _ = std::fs::copy(&shot, std::env::temp_dir().join("anskaff-report.png"));
-
-    // The DOM as the browser built it.
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let net_dom = dir.path().join("net-dom.json");
-    let mut cmd = headless(&browser, profile.path(), &net_dom);
-    cmd.arg("--dump-dom").arg(&url);
-    let o = run_with_limit(cmd, limit);
-    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
-    let dom = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (dom, net_logs) = screenshot_and_dom(&browser, &report, dir.path(), 4000, "anskaff-report.png");
     assert!(dom.contains("<html lang=\"nb\">"), "{}", &dom[..dom.len().min(300)]);
     assert!(dom.contains(&share), "the compliant share of records, {share}");
     assert!(dom.contains(&format!("{compliant} av {records}")));
@@ -275,7 +277,7 @@ fn the_html_report_renders_in_chromium_without_the_network() {
     assert!(figures.iter().all(|f| f.contains("<svg class=\"chart\" role=\"img\"")));
 
     // No request from the page; the browser's own requests are named.
-    for log in [&net_shot, &net_dom] {
+    for log in &net_logs {
         let (by_page, browser_own) = network_use(log);
         assert!(by_page.is_empty(), "the page requested {by_page:?}");
         if !browser_own.is_empty() {
@@ -359,28 +361,7 @@ fn the_cooperation_overview_renders_in_chromium() {
         .collect();
     assert_eq!(members.len(), 6, "the six municipalities of Innherred innkjøp");
 
-    let url = format!("file://{}", report.display());
-    let limit = Duration::from_secs(120);
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let shot = dir.path().join("cooperation.png");
-    let net_shot = dir.path().join("net-screenshot.json");
-    let mut cmd = headless(&browser, profile.path(), &net_shot);
-    cmd.arg(format!("--screenshot={}", shot.display()))
-        .arg("--window-size=1280,2400")
-        .arg(&url);
-    let o = run_with_limit(cmd, limit);
-    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
-    let png = std::fs::read(&shot).expect("the screenshot is written");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot");
-    let _ = std::fs::copy(&shot, std::env::temp_dir().join("anskaff-cooperation.png"));
-
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let net_dom = dir.path().join("net-dom.json");
-    let mut cmd = headless(&browser, profile.path(), &net_dom);
-    cmd.arg("--dump-dom").arg(&url);
-    let o = run_with_limit(cmd, limit);
-    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
-    let dom = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (dom, net_logs) = screenshot_and_dom(&browser, &report, dir.path(), 2400, "anskaff-cooperation.png");
     let start = dom
         .find("<section id=\"coop-1-innherred-innkjop\"")
         .expect("the overview section");
@@ -408,7 +389,7 @@ fn the_cooperation_overview_renders_in_chromium() {
     }
     let nav = &dom[dom.find("<nav").expect("nav")..dom.find("</nav>").expect("nav")];
     assert!(nav.contains("#coop-1-innherred-innkjop") && !nav.contains("#member-1-1-"));
-    for log in [&net_shot, &net_dom] {
+    for log in &net_logs {
         let (by_page, _) = network_use(log);
         assert!(by_page.is_empty(), "the page requested {by_page:?}");
     }

@@ -584,7 +584,7 @@ fn rules_lists_the_strategy_with_areas_that_have_no_rules() {
     let areas = doc["areas"].as_array().expect("areas");
     let innovation = areas.iter().find(|a| a["id"] == "innovation").expect("innovation");
     assert_eq!(innovation["rules"].as_array().map(Vec::len), Some(0));
-    assert_eq!(doc["rules"].as_array().map(Vec::len), Some(14));
+    assert_eq!(doc["rules"].as_array().map(Vec::len), Some(19));
     let rule = &doc["rules"][0];
     for key in ["id", "title", "area", "severity", "basis", "in_force", "policy"] {
         assert!(rule.get(key).is_some(), "{key}");
