@@ -446,3 +446,27 @@ fn fmt_lays_out_scopes_and_keeps_their_meaning() {
     let again = anskaff::authoring::fmt::format_policy(&formatted, 0).expect("formats");
     assert_eq!(again, formatted);
 }
+
+#[test]
+fn validate_warns_of_a_member_rule_for_an_authority_that_never_was_a_member() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for f in ["org.toml", "base.policy"] {
+        std::fs::copy(fixture().join(f), dir.path().join(f)).expect("copied");
+    }
+    let policy = dir.path().join("nord.policy");
+    std::fs::write(
+        &policy,
+        "policy n {\n  title en \"N\"\n  for members of \"nord\"\n}\nimport \"org.toml\"\narea a { title en \"A\" }\n\
+         rule N-D-1 {\n  title en \"D\"\n  area a\n  severity should\n  for authority \"d\"\n  require true\n}\n\
+         rule N-A-1 {\n  title en \"A\"\n  area a\n  severity should\n  for authority \"a\"\n  require true\n}\n",
+    )
+    .expect("written");
+    let v = anskaff::authoring::validate::validate(&[policy], &[]);
+    let text = v.render_text();
+    assert_eq!(v.errors(), 0, "{text}");
+    assert!(
+        text.contains("warning: rule `N-D-1` is for authority \"d\", but D kommune never belonged to the cooperations its policy is for; the rule never applies"),
+        "{text}"
+    );
+    assert!(!text.contains("`N-A-1` is for"), "A is a member: {text}");
+}
