@@ -23,6 +23,7 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod scope;
+pub mod serve;
 pub mod syntax;
 pub mod value;
 

@@ -34,6 +34,9 @@ pub struct RunOptions {
     pub messages: bool,
     /// How inputs are read.
     pub read: crate::input::ReadOptions,
+    /// Run on this thread pool instead of one built for the run (`threads`
+    /// is then ignored): for a service that runs many small checks.
+    pub pool: Option<std::sync::Arc<rayon::ThreadPool>>,
     /// Add up the records per buyer or per cooperation (`--group-by`).
     pub group_by: Option<crate::report::groups::GroupBy>,
     /// Only one member's records and findings (`--member`).
@@ -48,6 +51,7 @@ impl Default for RunOptions {
             batch: 4096,
             messages: true,
             read: Default::default(),
+            pool: None,
             group_by: None,
             member: None,
         }
@@ -68,10 +72,17 @@ pub fn run(
     meta: &Meta,
     renderer: &mut dyn Renderer,
 ) -> io::Result<RunResult> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .map_err(io::Error::other)?;
+    let built;
+    let pool: &rayon::ThreadPool = match &opts.pool {
+        Some(pool) => pool,
+        None => {
+            built = rayon::ThreadPoolBuilder::new()
+                .num_threads(opts.threads)
+                .build()
+                .map_err(io::Error::other)?;
+            &built
+        }
+    };
     let mut engine = Engine::new(plan, opts.lang);
     engine.messages = opts.messages;
     // Groups and a member's view need each record's cross-record findings
@@ -85,7 +96,7 @@ pub fn run(
         (inputs.to_vec(), None)
     };
     let decided = if two_pass {
-        Some(decide_cross(plan, &engine, &inputs, opts, &pool))
+        Some(decide_cross(plan, &engine, &inputs, opts, pool))
     } else {
         None
     };
@@ -126,7 +137,7 @@ pub fn run(
             }
         }
     }
-    pass.finish_cross(opts, &pool);
+    pass.finish_cross(opts, pool);
     renderer.finish(plan, meta, &pass.summary, &pass.errors)?;
     Ok(RunResult {
         summary: pass.summary,

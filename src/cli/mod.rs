@@ -7,6 +7,7 @@ mod explain;
 mod fmt;
 mod import;
 mod rules;
+mod serve;
 mod test;
 mod validate;
 
@@ -41,6 +42,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// List the strategy as encoded: areas, rules and parameters
     Rules(rules::RulesArgs),
+    /// Serve checks over HTTP: a JSON API under /v1 and a web page for officers
+    Serve(serve::ServeArgs),
 }
 
 /// How input files are read: shared by every command that reads records.
@@ -155,6 +158,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Rules(args) => rules::rules(args),
+        Command::Serve(args) => serve::serve(args),
     };
     ExitCode::from(code)
 }

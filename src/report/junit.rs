@@ -23,6 +23,8 @@ pub struct JunitRenderer<W: Write> {
     out: W,
     lang: Lang,
     suites: Vec<Suite>,
+    /// Bytes of test cases a policy keeps in memory before spilling.
+    spool: usize,
     /// `--group-by`: one suite per group (by cooperation: per member),
     /// named and keyed, instead of one per policy.
     group_by: Option<super::groups::GroupBy>,
@@ -42,9 +44,19 @@ impl<W: Write> JunitRenderer<W> {
             out,
             lang: Lang::En,
             suites: Vec::new(),
+            spool: SPOOL,
             group_by: None,
             grouped: Vec::new(),
         }
+    }
+
+    /// Keep every test case in memory, never in a temporary file (the
+    /// service: records must not reach the disk).
+    pub fn in_memory(mut self, yes: bool) -> Self {
+        if yes {
+            self.spool = usize::MAX;
+        }
+        self
     }
 
     /// One `<testsuite>` per group (`--group-by`): per buyer, or per
@@ -56,9 +68,9 @@ impl<W: Write> JunitRenderer<W> {
 }
 
 impl Suite {
-    fn new() -> Suite {
+    fn new(spool: usize) -> Suite {
         Suite {
-            cases: io::BufWriter::new(SpooledTempFile::new(SPOOL)),
+            cases: io::BufWriter::new(SpooledTempFile::new(spool)),
             tests: 0,
             failures: 0,
             skipped: 0,
@@ -184,7 +196,7 @@ fn skip_reason(f: &Finding, lang: Lang) -> String {
 impl<W: Write> Renderer for JunitRenderer<W> {
     fn begin(&mut self, plan: &Plan, meta: &Meta) -> io::Result<()> {
         self.lang = meta.lang;
-        self.suites = plan.policies.iter().map(|_| Suite::new()).collect();
+        self.suites = plan.policies.iter().map(|_| Suite::new(self.spool)).collect();
         Ok(())
     }
 
@@ -207,7 +219,7 @@ impl<W: Write> Renderer for JunitRenderer<W> {
             let at = match self.grouped.iter().position(|(k, _, _)| *k == key) {
                 Some(at) => at,
                 None => {
-                    self.grouped.push((key, name, Suite::new()));
+                    self.grouped.push((key, name, Suite::new(self.spool)));
                     self.grouped.len() - 1
                 }
             };
