@@ -101,6 +101,9 @@ pub(crate) struct PolicyJson<'a> {
     file: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_force: Option<PeriodJson>,
+    /// Whose procurements it is for, as written: `for members of "…"`.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -542,6 +545,7 @@ pub(crate) fn policies(plan: &Plan) -> Vec<PolicyJson<'_>> {
             source: p.source.as_deref(),
             file: &p.file,
             in_force: period(&p.in_force),
+            scope: p.scope.as_ref().map(|s| s.text.as_str()),
         })
         .collect()
 }

@@ -528,12 +528,11 @@ impl<W: Write> TextRenderer<W> {
                     .collect()
             };
             for (member, name) in members {
-                if let (Some(m), Some((_, tally))) = (member, member.and_then(|m| group.members.get(m))) {
+                if let Some((_, tally)) = member.and_then(|m| group.members.get(m)) {
                     let head = format!("── {name} ──");
                     writeln!(self.out, "{}", self.paint(BOLD, &head))?;
                     writeln!(self.out, "  {}", group_line(&tally.overall, lang))?;
                     writeln!(self.out)?;
-                    let _ = m;
                 }
                 for (r, ps) in held.iter().zip(&places) {
                     for p in ps
