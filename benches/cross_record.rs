@@ -6,10 +6,10 @@
 //! rendering messages.
 
 use anskaff::Policies;
-use anskaff::cross::{Collector, KeyPart, Member, Owned};
+use anskaff::cross::{Collector, KeyHasher, Member, Owned};
 use anskaff::finding::Outcome;
 use anskaff::syntax::ast::Lang;
-use anskaff::value::{Currency, Money};
+use anskaff::value::{Currency, Money, Val};
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use std::path::PathBuf;
@@ -34,13 +34,14 @@ fn purchases(rule: u16, records: u64, groups: u64) -> Collector {
             record: i,
             id: format!("R-{i}").into(),
             date: start + Days::new(next(4 * 365)),
-            key: vec![
-                KeyPart::Text(format!("buyer-{}", group / 20).into()),
-                KeyPart::Text(format!("{:03}", group % 20).into()),
-            ],
+            key: {
+                let mut key = KeyHasher::default();
+                key.add(&Val::Text(format!("buyer-{}", group / 20).into()));
+                key.add(&Val::Text(format!("{:03}", group % 20).into()));
+                key.finish()
+            },
             values: vec![Some(Owned::Money(value))],
             exemptions: Vec::new(),
-            value: Some(value),
         });
     }
     collector

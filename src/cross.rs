@@ -21,7 +21,61 @@ use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
-/// One part of a group key.
+/// A group's key: its parts hashed to 128 bits. Two different keys get the
+/// same hash with a probability of about n²/2¹²⁹ for n groups — nil for any
+/// input there is — and a run keeps 16 bytes per group instead of its texts
+/// (a rule grouping by supplier may have a group for every other record).
+pub type GroupKey = u128;
+
+/// Hashes the parts of a group key, in order.
+pub struct KeyHasher {
+    low: std::collections::hash_map::DefaultHasher,
+    high: std::collections::hash_map::DefaultHasher,
+}
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        use std::hash::Hasher;
+        let mut high = std::collections::hash_map::DefaultHasher::new();
+        // A second, independent hash of the same parts.
+        high.write_u64(0x9E37_79B9_7F4A_7C15);
+        KeyHasher {
+            low: std::collections::hash_map::DefaultHasher::new(),
+            high,
+        }
+    }
+}
+
+impl KeyHasher {
+    /// Add a part; `false` if it is missing (the key is incomplete). Parts
+    /// are the values [`KeyPart`] takes, hashed without copying texts.
+    pub fn add(&mut self, v: &Val<'_>) -> bool {
+        use std::hash::Hasher;
+        let mut write = |tag: u8, bytes: &[u8]| {
+            for h in [&mut self.low, &mut self.high] {
+                h.write_u8(tag);
+                h.write_usize(bytes.len());
+                h.write(bytes);
+            }
+        };
+        match v {
+            Val::Text(s) => write(0, s.as_bytes()),
+            Val::Code(d, c) => write(1, &[*d as u8, *c]),
+            Val::Num(n) => write(2, &n.normalize().serialize()),
+            Val::Date(d) => write(3, &d.num_days_from_ce().to_le_bytes()),
+            Val::Bool(b) => write(4, &[u8::from(*b)]),
+            _ => return false,
+        }
+        true
+    }
+
+    pub fn finish(self) -> GroupKey {
+        use std::hash::Hasher;
+        u128::from(self.high.finish()) << 64 | u128::from(self.low.finish())
+    }
+}
+
+/// One part of a group key, or of a value counted by `distinct`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyPart {
     Text(Box<str>),
@@ -134,37 +188,76 @@ pub struct Member {
     pub record: u64,
     pub id: Box<str>,
     pub date: NaiveDate,
-    pub key: Vec<KeyPart>,
+    pub key: GroupKey,
     /// The values of the plan's member expressions; `None` only for values
     /// that messages show and the condition does not need.
     pub values: Vec<Option<Owned>>,
     /// The record's exemptions from this rule.
     pub exemptions: Vec<Exemption>,
-    /// The record's value, for the summary.
-    pub value: Option<Money>,
 }
 
 /// A cross-record rule's finding on one record.
 pub struct CrossFinding {
     pub record: u64,
-    pub value: Option<Money>,
     pub finding: Finding,
 }
 
 struct Stored {
     record: u64,
-    value: Option<Money>,
-    id: Box<str>,
     date: NaiveDate,
     group: u32,
-    values: Box<[Option<Owned>]>,
+    values: Values,
+    /// Only when messages name the members or the record has exemptions
+    /// from the rule: most members of a summary-only run have neither.
+    extra: Option<Box<StoredExtra>>,
+}
+
+struct StoredExtra {
+    /// Empty when no message names the members.
+    id: Box<str>,
     exemptions: Box<[Exemption]>,
+}
+
+impl Stored {
+    fn id(&self) -> &str {
+        self.extra.as_ref().map(|e| &*e.id).unwrap_or("")
+    }
+
+    fn exemptions(&self) -> &[Exemption] {
+        self.extra.as_ref().map(|e| &*e.exemptions).unwrap_or(&[])
+    }
+}
+
+/// A member's values: nearly always one (the amount the rule sums), kept
+/// inline, since a run may hold hundreds of thousands of members.
+enum Values {
+    One(Option<Owned>),
+    Many(Box<[Option<Owned>]>),
+}
+
+impl From<Vec<Option<Owned>>> for Values {
+    fn from(mut values: Vec<Option<Owned>>) -> Self {
+        match values.len() {
+            1 => Values::One(values.pop().flatten()),
+            _ => Values::Many(values.into_boxed_slice()),
+        }
+    }
+}
+
+impl std::ops::Deref for Values {
+    type Target = [Option<Owned>];
+    fn deref(&self) -> &[Option<Owned>] {
+        match self {
+            Values::One(v) => std::slice::from_ref(v),
+            Values::Many(v) => v,
+        }
+    }
 }
 
 /// Collects the members of one cross-record rule during a run.
 pub struct Collector {
     rule: RuleId,
-    groups: HashMap<Vec<KeyPart>, u32>,
+    groups: HashMap<GroupKey, u32>,
     members: Vec<Stored>,
 }
 
@@ -184,14 +277,18 @@ impl Collector {
     pub fn add(&mut self, m: Member) {
         let next = self.groups.len() as u32;
         let group = *self.groups.entry(m.key).or_insert(next);
+        let extra = (!m.id.is_empty() || !m.exemptions.is_empty()).then(|| {
+            Box::new(StoredExtra {
+                id: m.id,
+                exemptions: m.exemptions.into_boxed_slice(),
+            })
+        });
         self.members.push(Stored {
             record: m.record,
-            value: m.value,
-            id: m.id,
             date: m.date,
             group,
-            values: m.values.into_boxed_slice(),
-            exemptions: m.exemptions.into_boxed_slice(),
+            values: m.values.into(),
+            extra,
         });
     }
 
@@ -312,6 +409,13 @@ impl Decided {
         Some(self.render(plan, d))
     }
 
+    /// The finding of the record with input position `record`, if it takes
+    /// part; in any order, from any thread.
+    pub fn find(&self, plan: &Plan, record: u64) -> Option<CrossFinding> {
+        let at = self.decisions.binary_search_by_key(&record, |d| d.record).ok()?;
+        Some(self.render(plan, &self.decisions[at]))
+    }
+
     /// Every finding, in record order.
     pub fn into_findings(self, plan: &Plan) -> Vec<CrossFinding> {
         self.decisions.iter().map(|d| self.render(plan, d)).collect()
@@ -370,7 +474,7 @@ impl Decided {
                             .map(|k| &self.members[list[k as usize] as usize])
                     };
                     if outcome != Outcome::Pass {
-                        f.related = others().take(RELATED).map(|m| m.id.to_string()).collect();
+                        f.related = others().take(RELATED).map(|m| m.id().to_string()).collect();
                     }
                     let values = w.values.as_deref().unwrap_or(&[]);
                     let count = (w.end - start) as usize - 1;
@@ -382,10 +486,9 @@ impl Decided {
                 f
             }
         };
-        let finding = apply_exemptions(f, &rule.id, &me.exemptions, Some(me.date), self.lang, self.messages);
+        let finding = apply_exemptions(f, &rule.id, me.exemptions(), Some(me.date), self.lang, self.messages);
         CrossFinding {
             record: me.record,
-            value: me.value,
             finding,
         }
     }
@@ -453,8 +556,8 @@ impl Decided {
         let mut parts: Vec<String> = others
             .take(SHOWN)
             .map(|m| match m.values.first().and_then(Option::as_ref) {
-                Some(v) => format!("{} ({}, {})", m.id, m.date, eval::show(&v.as_val(), self.lang)),
-                None => format!("{} ({})", m.id, m.date),
+                Some(v) => format!("{} ({}, {})", m.id(), m.date, eval::show(&v.as_val(), self.lang)),
+                None => format!("{} ({})", m.id(), m.date),
             })
             .collect();
         if count > SHOWN {

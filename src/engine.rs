@@ -2,7 +2,7 @@
 //! exemptions, messages and the record's status. Cross-record rules take
 //! what they need from each record here and decide in [`crate::cross`].
 
-use crate::cross::{KeyPart, Member, Owned};
+use crate::cross::{KeyHasher, Member, Owned};
 use crate::eval::{self, Cx};
 use crate::finding::*;
 use crate::plan::*;
@@ -19,6 +19,12 @@ pub struct Engine<'p> {
     /// Render messages; a summary-only run skips them.
     pub messages: bool,
     rule_ids: HashSet<&'p str>,
+    /// The fields whose presence reports count.
+    coverage: FieldSet,
+    /// Per rule, why it does not apply when its `when` does not hold, and
+    /// (cross-record rules) when its `where` does not: the same words for
+    /// every record, so made once.
+    not_applicable: Vec<[String; 2]>,
 }
 
 /// Whether a rule is in force for a record.
@@ -61,6 +67,21 @@ impl<'p> Engine<'p> {
             lang,
             messages: true,
             rule_ids: plan.rules.iter().map(|r| r.id.as_str()).collect(),
+            coverage: crate::report::coverage_fields(plan),
+            not_applicable: plan
+                .rules
+                .iter()
+                .map(|rule| {
+                    let filter = match &rule.kind {
+                        RuleKind::Cross(c) => c.filter.map(|f| plan.source_text(f)),
+                        RuleKind::PerRecord { .. } => None,
+                    };
+                    [
+                        not_applicable_text(lang, rule.applies_text.as_deref().unwrap_or(""), false),
+                        not_applicable_text(lang, filter.unwrap_or(""), true),
+                    ]
+                })
+                .collect(),
         }
     }
 
@@ -121,7 +142,7 @@ impl<'p> Engine<'p> {
             }
         }
         let status = status_of(self.plan, &findings);
-        let present = record.present();
+        let present = record.present_of(self.coverage);
         let evaluated = Evaluated {
             index,
             source,
@@ -282,17 +303,10 @@ impl<'p> Engine<'p> {
     }
 
     /// `not_applicable` because `cond` (as written: `text`) does not hold.
-    fn does_not_apply(&self, rid: RuleId, text: &str, take_part: bool) -> Finding {
-        let message = if !self.messages {
-            String::new()
-        } else {
-            let cond = text.split_whitespace().collect::<Vec<_>>().join(" ");
-            match (self.nb(), take_part) {
-                (true, false) => format!("Gjelder ikke: vilkåret `{cond}` er ikke oppfylt"),
-                (false, false) => format!("Does not apply: `{cond}` does not hold"),
-                (true, true) => format!("Er ikke med i kontrollen: `{cond}` er ikke oppfylt"),
-                (false, true) => format!("Does not take part: `{cond}` does not hold"),
-            }
+    fn does_not_apply(&self, rid: RuleId, take_part: bool) -> Finding {
+        let message = match self.not_applicable.get(rid as usize) {
+            Some([when, filter]) if self.messages => if take_part { filter } else { when }.clone(),
+            _ => String::new(),
         };
         Finding::new(rid, Outcome::NotApplicable, message)
     }
@@ -395,7 +409,7 @@ impl<'p> Engine<'p> {
             (None, false) => None,
         };
         if applies == Some(false) {
-            return self.does_not_apply(rid, rule.applies_text.as_deref().unwrap_or(""), false);
+            return self.does_not_apply(rid, false);
         }
         if force == Force::NoDate {
             return self.exempt(self.no_date(rid), rule, record);
@@ -515,15 +529,11 @@ impl<'p> Engine<'p> {
         // The rule's `when` and the cross-record `where` both decide whether
         // a record takes part.
         let mut unknown = false;
-        let conditions = [
-            (rule.applies, rule.applies_text.as_deref(), false),
-            (cross.filter, cross.filter.map(|f| self.plan.source_text(f)), true),
-        ];
-        for (cond, text, take_part) in conditions {
+        for (cond, take_part) in [(rule.applies, false), (cross.filter, true)] {
             let Some(cond) = cond else { continue };
             match eval::truth(cx, cond) {
                 Some(true) => {}
-                Some(false) => return Part::Out(self.does_not_apply(rid, text.unwrap_or(""), take_part)),
+                Some(false) => return Part::Out(self.does_not_apply(rid, take_part)),
                 None => unknown = true,
             }
         }
@@ -533,19 +543,22 @@ impl<'p> Engine<'p> {
         if unknown {
             return Part::Out(self.exempt(self.finding(cx, rid, rule, Outcome::Unknown), rule, record));
         }
-        let mut key = Vec::with_capacity(cross.keys.len());
+        let mut key = KeyHasher::default();
         let mut values = Vec::with_capacity(cross.member_values.len());
         let mut complete = true;
         for &k in &cross.keys {
-            match KeyPart::from_val(&eval::eval(cx, k)) {
-                Some(part) => key.push(part),
-                None => complete = false,
+            if !key.add(&eval::eval(cx, k)) {
+                complete = false;
             }
         }
         for (i, &v) in cross.member_values.iter().enumerate() {
             // Values only a message shows may be missing; the ones the
             // condition aggregates may not.
             let needed = i < cross.flag_values;
+            if !needed && !self.messages {
+                values.push(None);
+                continue;
+            }
             let before = cx.missing;
             let value = Owned::from_val(&eval::eval(cx, v));
             if value.is_none() && needed {
@@ -566,12 +579,12 @@ impl<'p> Engine<'p> {
                     .collect();
                 Part::Member(Member {
                     record: index,
-                    id: id.into(),
+                    // Only messages name the other members.
+                    id: if self.messages { id.into() } else { Box::default() },
                     date,
-                    key,
+                    key: key.finish(),
                     values,
                     exemptions,
-                    value: record.value(),
                 })
             }
             _ => Part::Out(self.exempt(self.finding(cx, rid, rule, Outcome::Unknown), rule, record)),
@@ -650,12 +663,12 @@ pub fn apply_exemptions(
                     format!("Waived: {reason} (approved by {who}{})", until.unwrap_or_default())
                 };
             }
-            f.waiver = Some(Waiver {
+            f.waiver = Some(Box::new(Waiver {
                 reason: e.reason.clone(),
                 approved_by: e.approved_by.clone(),
                 expires: e.expires,
                 waived,
-            });
+            }));
             return f;
         }
         if let (Some(exp), Some(_)) = (e.expires, date) {
@@ -668,4 +681,16 @@ pub fn apply_exemptions(
         }
     }
     f
+}
+
+/// Why a rule does not apply: its `when` (or, for a record that takes no
+/// part in a cross-record rule, its `where`) does not hold.
+fn not_applicable_text(lang: Lang, condition: &str, take_part: bool) -> String {
+    let cond = condition.split_whitespace().collect::<Vec<_>>().join(" ");
+    match (lang == Lang::Nb, take_part) {
+        (true, false) => format!("Gjelder ikke: vilkåret `{cond}` er ikke oppfylt"),
+        (false, false) => format!("Does not apply: `{cond}` does not hold"),
+        (true, true) => format!("Er ikke med i kontrollen: `{cond}` er ikke oppfylt"),
+        (false, true) => format!("Does not take part: `{cond}` does not hold"),
+    }
 }

@@ -14,6 +14,7 @@ use crate::syntax::ast::{Lang, Quantifier};
 use crate::value::{Const, Currency, ListVal, Money, Val, quarter_label};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
@@ -596,15 +597,20 @@ fn quantify<'a>(
 }
 
 fn call<'a>(cx: &mut Cx<'a>, builtin: Builtin, args: &[NodeId]) -> Val<'a> {
-    let mut values: Vec<Val<'a>> = Vec::with_capacity(args.len());
-    for &a in args {
-        values.push(eval(cx, a));
-    }
-    if values.iter().any(Val::is_unknown) {
+    // Built-ins take one or two arguments (the checker sees to it): keep
+    // them on the stack.
+    let mut values: [Val<'a>; 2] = [Val::Unknown, Val::Unknown];
+    let Some(values) = values.get_mut(..args.len()) else {
         return Val::Unknown;
+    };
+    for (slot, &a) in values.iter_mut().zip(args) {
+        *slot = eval(cx, a);
+        if slot.is_unknown() {
+            return Val::Unknown;
+        }
     }
     let text = |v: &Val<'a>| v.as_text().map(str::to_string);
-    match (builtin, values.as_slice()) {
+    match (builtin, &*values) {
         (Builtin::Count, [Val::List(l)]) => Val::Num(Decimal::from(l.len() as u64)),
         (Builtin::Sum | Builtin::Min | Builtin::Max, [Val::List(l)]) => {
             let q = match builtin {
@@ -627,14 +633,18 @@ fn call<'a>(cx: &mut Cx<'a>, builtin: Builtin, args: &[NodeId]) -> Val<'a> {
         (Builtin::Digits, [v]) => text(v)
             .map(|s| Val::Text(Cow::Owned(s.chars().filter(char::is_ascii_digit).collect())))
             .unwrap_or(Val::Unknown),
-        (Builtin::NormalizeId, [v]) => text(v)
-            .map(|s| Val::Text(Cow::Owned(normalize_id(&s))))
-            .unwrap_or(Val::Unknown),
+        (Builtin::NormalizeId, [v]) => match v {
+            Val::Text(Cow::Borrowed(b)) => Val::Text(normalized_id(b)),
+            other => other
+                .as_text()
+                .map(|s| Val::Text(Cow::Owned(normalize_id(s))))
+                .unwrap_or(Val::Unknown),
+        },
         (Builtin::NormalizeName, [v]) => text(v)
             .map(|s| Val::Text(Cow::Owned(normalize_name(&s))))
             .unwrap_or(Val::Unknown),
         (Builtin::Prefix, [v, Val::Num(n)]) => {
-            let n = n.trunc().to_string().parse::<usize>().unwrap_or(0);
+            let n = n.trunc().to_usize().unwrap_or(0);
             match v {
                 Val::Text(Cow::Borrowed(s)) => Val::Text(Cow::Borrowed(char_prefix(s, n))),
                 other => text(other)
@@ -687,6 +697,19 @@ fn char_prefix(s: &str, n: usize) -> &str {
 /// id that is a number (`NO 926 723 073 MVA`, `926723073`) becomes its
 /// digits; any other id is trimmed and lower-cased.
 pub fn normalize_id(id: &str) -> String {
+    normalized_id(id).into_owned()
+}
+
+/// [`normalize_id`], borrowing `id` when it is normalised already (the
+/// common case: an organisation number of digits only).
+pub fn normalized_id(id: &str) -> Cow<'_, str> {
+    if id.len() >= 6 && id.bytes().all(|b| b.is_ascii_digit()) {
+        return Cow::Borrowed(id);
+    }
+    Cow::Owned(normalize_id_slow(id))
+}
+
+fn normalize_id_slow(id: &str) -> String {
     let digits: String = id.chars().filter(char::is_ascii_digit).collect();
     let letters: String = id
         .chars()
@@ -715,14 +738,25 @@ const LEGAL_FORMS: &[&str] = &[
 pub fn normalize_name(name: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let mut folded = String::with_capacity(name.len());
-    for c in name.to_lowercase().nfd() {
-        match c {
-            'æ' => folded.push_str("ae"),
-            'ø' => folded.push('o'),
-            'ß' => folded.push_str("ss"),
-            c if unicode_normalization::char::is_combining_mark(c) => {}
-            c if c.is_alphanumeric() => folded.push(c),
-            _ => folded.push(' '),
+    if name.is_ascii() {
+        // Most names: no accents to take off, no Unicode case rules.
+        folded.extend(name.chars().map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        }));
+    } else {
+        for c in name.to_lowercase().nfd() {
+            match c {
+                'æ' => folded.push_str("ae"),
+                'ø' => folded.push('o'),
+                'ß' => folded.push_str("ss"),
+                c if unicode_normalization::char::is_combining_mark(c) => {}
+                c if c.is_alphanumeric() => folded.push(c),
+                _ => folded.push(' '),
+            }
         }
     }
     let mut words: Vec<&str> = folded
@@ -731,16 +765,27 @@ pub fn normalize_name(name: &str) -> String {
         .collect();
     loop {
         let n = words.len();
-        let strip = (1..=5.min(n.saturating_sub(1))).rev().find(|&k| {
-            let tail: String = words[n - k..].concat();
-            LEGAL_FORMS.contains(&tail.as_str())
-        });
+        let strip = (1..=5.min(n.saturating_sub(1)))
+            .rev()
+            .find(|&k| LEGAL_FORMS.iter().any(|form| concatenation_is(&words[n - k..], form)));
         match strip {
             Some(k) => words.truncate(n - k),
             None => break,
         }
     }
     words.join(" ")
+}
+
+/// Whether `parts` written one after another are `whole`.
+fn concatenation_is(parts: &[&str], whole: &str) -> bool {
+    let mut rest = whole;
+    for part in parts {
+        match rest.strip_prefix(part) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// Show a value in a message.

@@ -74,7 +74,8 @@ pub struct Finding {
     pub missing: Vec<&'static str>,
     /// Other reasons for `unknown`, in words.
     pub problems: Vec<String>,
-    pub waiver: Option<Waiver>,
+    /// Boxed: few findings have one, and every finding is moved about.
+    pub waiver: Option<Box<Waiver>>,
     /// E.g. an exemption that has expired.
     pub notes: Vec<String>,
     /// An exemption for this rule had expired by the record's date.
@@ -145,7 +146,8 @@ pub struct Evaluated {
     pub findings: Vec<Finding>,
     pub warnings: Vec<DataWarning>,
     pub status: Status,
-    /// The fields the record has (for data coverage).
+    /// The fields the record has, of those whose coverage reports count
+    /// ([`crate::report::coverage_fields`]).
     pub present: crate::schema::FieldSet,
     /// Whose procurement it is and which scoped policies are for it, when
     /// the policies have scopes or a register.

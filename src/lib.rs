@@ -14,6 +14,7 @@ pub mod engine;
 pub mod eval;
 pub mod explain;
 pub mod finding;
+pub mod generate;
 pub mod input;
 pub mod load;
 pub mod plan;

@@ -224,6 +224,41 @@ impl Record {
         self.extras.push(Extra { slot, path, value });
     }
 
+    /// Whether the record has the field, without making its value.
+    pub fn has(&self, field: Scalar) -> bool {
+        match field {
+            Scalar::Id => self.id.is_some(),
+            Scalar::Stage => self.stage.is_some(),
+            Scalar::Title => self.title.is_some(),
+            Scalar::BuyerId => self.buyer.id.is_some(),
+            Scalar::BuyerName => self.buyer.name.is_some(),
+            Scalar::BuyerKind => self.buyer.kind.is_some(),
+            Scalar::BuyerUnit => self.buyer.unit.is_some(),
+            Scalar::Date => self.date.is_some(),
+            Scalar::Category => self.category.is_some(),
+            Scalar::Procedure => self.procedure.is_some(),
+            Scalar::EstimatedValue => self.estimated_value.is_some(),
+            Scalar::AwardedValue => self.awarded_value.is_some(),
+            Scalar::Framework => self.framework.is_some(),
+            Scalar::DurationMonths => self.duration_months.is_some(),
+            Scalar::SupplierId => self.supplier.id.is_some(),
+            Scalar::SupplierName => self.supplier.name.is_some(),
+            Scalar::LotsJustification => self.lots_justification.is_some(),
+            Scalar::EnvSpecRequirements => self.environment.spec_requirements.is_some(),
+            Scalar::EnvJustification => self.environment.justification.is_some(),
+            Scalar::EnvExemption => self.environment.exemption.is_some(),
+            Scalar::FossilFreeSite => self.fossil_free_site.is_some(),
+            Scalar::EcommerceOrdering => self.ecommerce_ordering.is_some(),
+            Scalar::EcommerceEinvoice => self.ecommerce_einvoice.is_some(),
+            Scalar::LccAssessed => self.lcc_assessed.is_some(),
+            Scalar::MaxSubcontractorLevels => self.labour.max_subcontractor_levels.is_some(),
+            Scalar::Apprentices => self.labour.apprentices.is_some(),
+            Scalar::WagesViaBank => self.labour.wages_via_bank.is_some(),
+            Scalar::Rationale => self.rationale.is_some(),
+            Scalar::NoticeId => self.notice_id.is_some(),
+        }
+    }
+
     /// A list-valued field; `None` when it is missing.
     pub fn list(&self, field: ListField) -> Option<ListVal<'_>> {
         Some(match field {
@@ -236,34 +271,48 @@ impl Record {
         })
     }
 
+    /// The list of objects of `kind`; `None` when it is missing.
+    pub fn items(&self, kind: crate::schema::ItemKind) -> Option<Items<'_>> {
+        use crate::schema::ItemKind;
+        Some(match kind {
+            ItemKind::Lot => Items::Lots(self.lots.as_deref()?),
+            ItemKind::Criterion => Items::Criteria(self.award_criteria.as_deref()?),
+            ItemKind::Vehicle => Items::Vehicles(self.vehicles.as_deref()?),
+            ItemKind::Exemption => Items::Exemptions(self.exemptions.as_deref()?),
+            ItemKind::Participant => Items::Participants(self.participants.as_deref()?),
+        })
+    }
+
     /// The fields this record has, one bit per field of `schema::FIELDS`;
     /// a field of list elements counts when every element has it.
     pub fn present(&self) -> crate::schema::FieldSet {
-        use crate::schema::{Access, FIELDS, FieldIndex, FieldType};
+        self.present_of(crate::schema::FieldSet::ALL)
+    }
+
+    /// [`Record::present`], of the fields in `fields` only.
+    pub fn present_of(&self, fields: crate::schema::FieldSet) -> crate::schema::FieldSet {
+        use crate::schema::{Access, FIELDS};
         let mut set = crate::schema::FieldSet::default();
-        for (i, f) in FIELDS.iter().enumerate() {
+        for i in fields.iter() {
+            let Some(f) = FIELDS.get(usize::from(i)) else { break };
             let has = match f.access {
-                Access::Scalar(s) => !self.scalar(s).is_unknown(),
+                Access::Scalar(s) => self.has(s),
                 Access::List(l) => self.list(l).is_some(),
-                Access::Item(kind, field) => {
-                    let list = FIELDS.iter().find_map(|g| match (g.access, g.ty) {
-                        (Access::List(l), FieldType::Items(k)) if k == kind => self.list(l),
-                        _ => None,
-                    });
-                    match list {
-                        Some(ListVal::Items(items)) if !items.is_empty() => {
-                            (0..items.len()).all(|j| items.item(j).is_some_and(|it| !it.field(field).is_unknown()))
-                        }
-                        _ => false,
+                Access::Item(kind, field) => match self.items(kind) {
+                    Some(items) if !items.is_empty() => {
+                        (0..items.len()).all(|j| items.item(j).is_some_and(|it| it.has(field)))
                     }
-                }
+                    _ => false,
+                },
             };
             if has {
-                set.insert(i as FieldIndex);
+                set.insert(i);
             }
         }
         for e in &self.extras {
-            if let Some(i) = crate::schema::ExtraField::index(usize::from(e.slot)) {
+            if let Some(i) = crate::schema::ExtraField::index(usize::from(e.slot))
+                && fields.contains(i)
+            {
                 set.insert(i);
             }
         }
@@ -351,6 +400,26 @@ impl<'a> ItemRef<'a> {
             (ItemRef::Participant(p), ItemField::ParticipantId) => text(&p.id),
             (ItemRef::Participant(p), ItemField::ParticipantName) => text(&p.name),
             _ => Val::Unknown,
+        }
+    }
+
+    /// Whether the element has the field, without making its value.
+    pub fn has(&self, field: ItemField) -> bool {
+        match (self, field) {
+            (ItemRef::Lot(l), ItemField::LotId) => l.id.is_some(),
+            (ItemRef::Lot(l), ItemField::LotTitle) => l.title.is_some(),
+            (ItemRef::Lot(l), ItemField::LotValue) => l.estimated_value.is_some(),
+            (ItemRef::Criterion(c), ItemField::CriterionName) => c.name.is_some(),
+            (ItemRef::Criterion(c), ItemField::CriterionType) => c.kind.is_some(),
+            (ItemRef::Criterion(c), ItemField::CriterionWeight) => c.weight.is_some(),
+            (ItemRef::Vehicle(v), ItemField::VehicleClass) => v.class.is_some(),
+            (ItemRef::Vehicle(v), ItemField::VehicleCount) => v.count.is_some(),
+            (ItemRef::Vehicle(v), ItemField::VehicleFuel) => v.fuel.is_some(),
+            (ItemRef::Exemption(e), ItemField::ExemptionRule) => e.rule.is_some(),
+            (ItemRef::Exemption(e), ItemField::ExemptionReason) => e.reason.is_some(),
+            (ItemRef::Exemption(e), ItemField::ExemptionApprovedBy) => e.approved_by.is_some(),
+            (ItemRef::Exemption(e), ItemField::ExemptionExpires) => e.expires.is_some(),
+            _ => false,
         }
     }
 
@@ -720,5 +789,36 @@ pub mod canonical_json {
                 assert_eq!(first, again, "{line}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::{Access, FIELDS};
+
+    /// `has` answers without making values; it must agree with them.
+    #[test]
+    fn presence_agrees_with_values() {
+        let text = std::fs::read_to_string("examples/tenders.jsonl").expect("examples");
+        let mut checked = 0;
+        for line in text.lines() {
+            let r = crate::input::canonical::parse_record(line.as_bytes()).expect("parses");
+            for f in FIELDS {
+                match f.access {
+                    Access::Scalar(s) => assert_eq!(r.has(s), !r.scalar(s).is_unknown(), "{}", f.path),
+                    Access::Item(kind, field) => {
+                        if let Some(items) = r.items(kind) {
+                            for i in 0..items.len() {
+                                let item = items.item(i).expect("an element");
+                                assert_eq!(item.has(field), !item.field(field).is_unknown(), "{}", f.path);
+                                checked += 1;
+                            }
+                        }
+                    }
+                    Access::List(_) => {}
+                }
+            }
+        }
+        assert!(checked > 0);
     }
 }

@@ -418,10 +418,28 @@ impl FieldSet {
         self.0 == 0
     }
 
+    /// The fields in both sets.
+    pub fn intersection(self, other: FieldSet) -> FieldSet {
+        FieldSet(self.0 & other.0)
+    }
+
+    /// The indices in the set, in order.
+    pub fn iter(self) -> impl Iterator<Item = FieldIndex> {
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros();
+            bits &= bits - 1;
+            FieldIndex::try_from(i).ok()
+        })
+    }
+
     /// The paths of the fields in the set; `extras` names the declared ones.
     pub fn paths(&self, extras: &[ExtraField]) -> Vec<&'static str> {
-        (0..Self::CAPACITY)
-            .filter(|&i| self.0 & (1 << i) != 0)
+        self.iter()
+            .map(usize::from)
             .filter_map(|i| match i.checked_sub(FIELDS_LEN) {
                 None => FIELDS.get(i).map(|f| f.path),
                 Some(slot) => extras.get(slot).map(|e| e.path),

@@ -40,6 +40,9 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores)
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
+    /// Records read and evaluated together (for tuning)
+    #[arg(long, default_value_t = RunOptions::default().batch, hide = true)]
+    batch: usize,
     /// Text report: also show rules that passed or did not apply
     #[arg(long, short)]
     verbose: bool,
@@ -168,6 +171,7 @@ pub fn check(args: CheckArgs) -> u8 {
     let opts = RunOptions {
         lang,
         threads: args.threads,
+        batch: args.batch.max(1),
         messages: !args.summary,
         read,
         group_by,

@@ -812,13 +812,11 @@ fn parse_header(h: &str) -> Header {
 /// fills fields the table leaves out.
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    /// Header key → target and rank: 0 the user's, 1 a built-in name, 2 a
-    /// built-in fallback name.
+    /// Header key → target and rank: 0 the user's, 1 a declared field's
+    /// path; the built-in names come after these ([`builtin`]).
     headers: HashMap<String, (Target, u8)>,
     /// The user's words for codes, per domain, by [`value_key`].
     values: HashMap<Domain, HashMap<String, u8>>,
-    /// Built-in words for codes.
-    builtin_values: HashMap<Domain, HashMap<String, u8>>,
     /// Values for fields a row leaves empty, as cell text.
     defaults: Vec<(Target, String)>,
     /// The currency of amounts that do not say theirs.
@@ -827,9 +825,18 @@ pub struct Mapping {
     extras: crate::schema::Extras,
 }
 
-impl Default for Mapping {
-    /// The built-in header names (Norwegian and English) for every field.
-    fn default() -> Self {
+/// The built-in header names and words for codes, made once, when a table
+/// is first read: a run over JSON never pays for them.
+struct Builtin {
+    /// Header key → target and rank: 1 a built-in name, 2 a built-in
+    /// fallback name.
+    headers: HashMap<String, (Target, u8)>,
+    values: HashMap<Domain, HashMap<String, u8>>,
+}
+
+fn builtin() -> &'static Builtin {
+    static BUILTIN: std::sync::OnceLock<Builtin> = std::sync::OnceLock::new();
+    BUILTIN.get_or_init(|| {
         let mut headers = HashMap::new();
         for (rank, table) in [(2u8, FALLBACK_HEADERS), (1u8, HEADERS)] {
             for (name, aliases) in table {
@@ -847,26 +854,32 @@ impl Default for Mapping {
                 headers.insert(key(&name), (target, 1));
             }
         }
-        let mut builtin_values: HashMap<Domain, HashMap<String, u8>> = HashMap::new();
+        let mut values: HashMap<Domain, HashMap<String, u8>> = HashMap::new();
         for (domain, code, words) in VALUES {
             let Some(c) = domain.code(code) else { continue };
-            let table = builtin_values.entry(*domain).or_default();
+            let table = values.entry(*domain).or_default();
             for w in words.split('|') {
                 table.insert(value_key(w), c);
             }
         }
         for domain in Domain::ALL {
-            let table = builtin_values.entry(domain).or_default();
+            let table = values.entry(domain).or_default();
             for (i, v) in domain.values().iter().enumerate() {
                 if let Ok(c) = u8::try_from(i) {
                     table.insert(value_key(v), c);
                 }
             }
         }
+        Builtin { headers, values }
+    })
+}
+
+impl Default for Mapping {
+    /// The built-in header names (Norwegian and English) for every field.
+    fn default() -> Self {
         Mapping {
-            headers,
+            headers: HashMap::new(),
             values: HashMap::new(),
-            builtin_values,
             defaults: Vec::new(),
             currency: Currency::NOK,
             extras: crate::schema::Extras::from([]),
@@ -1038,7 +1051,12 @@ impl Mapping {
         [&h.full, &pct, &h.base]
             .into_iter()
             .filter(|k| !k.is_empty())
-            .find_map(|k| self.headers.get(k.as_str()).copied())
+            .find_map(|k| {
+                self.headers
+                    .get(k.as_str())
+                    .or_else(|| builtin().headers.get(k.as_str()))
+                    .copied()
+            })
     }
 
     /// The code of `text` in `domain`: the user's words, the codes, the
@@ -1051,7 +1069,7 @@ impl Mapping {
             self.values
                 .get(&domain)
                 .and_then(|t| t.get(k))
-                .or_else(|| self.builtin_values.get(&domain).and_then(|t| t.get(k)))
+                .or_else(|| builtin().values.get(&domain).and_then(|t| t.get(k)))
                 .copied()
         };
         find(&value_key(text)).or_else(|| {
@@ -1069,7 +1087,7 @@ impl Mapping {
             .values
             .get(&domain)
             .into_iter()
-            .chain(self.builtin_values.get(&domain))
+            .chain(builtin().values.get(&domain))
             .flat_map(|t| t.keys().cloned())
             .collect();
         words.sort();

@@ -3,7 +3,7 @@
 //! per line inside `records`, so a large run streams; everything else is
 //! indented for people.
 
-use super::{Breakdown, Meta, Renderer, RuleTally, Spend, Standing, Summary};
+use super::{Breakdown, Meta, RecordFormatter, Renderer, RuleTally, Spend, Standing, Summary};
 use crate::finding::{Evaluated, Finding, InputError, Outcome, Source};
 use crate::plan::{ParamValue, Period, Plan};
 use crate::syntax::ast::{Lang, Translations};
@@ -266,6 +266,79 @@ fn party_keys(plan: &Plan, scope: &crate::scope::RecordScope, set: crate::scope:
         .filter(|(i, _)| set & (1 << i) != 0)
         .map(|(_, p)| p.key(&plan.register))
         .collect()
+}
+
+/// Formats a record's entry of the JSON report, on any thread.
+pub struct JsonRecords;
+
+impl RecordFormatter for JsonRecords {
+    fn format(&self, plan: &Plan, r: &Evaluated, out: &mut Vec<u8>) {
+        let entry = RecordJson {
+            id: &r.id,
+            source: source(&r.source),
+            status: r.status.as_str(),
+            title: r.title.as_deref(),
+            buyer: r.buyer_name.as_deref().or(r.buyer_id.as_deref()),
+            date: r.date.map(|d| d.to_string()),
+            value: r.value.as_ref().map(money),
+            parties: r
+                .scope
+                .iter()
+                .flat_map(|s| &s.parties)
+                .map(|p| PartyJson {
+                    role: match p.role {
+                        crate::scope::Role::Buyer => "buyer",
+                        crate::scope::Role::Participant => "participant",
+                    },
+                    key: p.key(&plan.register),
+                    id: p.id.as_deref(),
+                    name: p.name.as_deref(),
+                    in_register: p.authority().is_some(),
+                })
+                .collect(),
+            policies: r
+                .scope
+                .iter()
+                .flat_map(|s| plan.policies.iter().zip(&s.policies).map(move |(p, d)| (s, p, d)))
+                .filter_map(|(s, p, d)| {
+                    let d = d.as_ref()?;
+                    Some(AppliedJson {
+                        policy: &p.id,
+                        applies: d.applies(),
+                        why: &d.why,
+                        for_parties: party_keys(plan, s, d.parties()),
+                    })
+                })
+                .collect(),
+            notes: r.scope.as_deref().map_or(&[], |s| &s.notes),
+            areas: Standing::of(plan, &r.findings)
+                .areas
+                .iter()
+                .enumerate()
+                .filter_map(|(a, s)| {
+                    s.map(|s| AreaStatusJson {
+                        area: &plan.areas[a].id,
+                        status: s.status.as_str(),
+                        flagged: s.flagged,
+                    })
+                })
+                .collect(),
+            findings: r.findings.iter().map(|f| finding(plan, r, f)).collect(),
+            warnings: r
+                .warnings
+                .iter()
+                .map(|w| WarningJson {
+                    field: &w.field,
+                    message: &w.message,
+                })
+                .collect(),
+        };
+        // Writing to memory fails only if the entry cannot be serialised,
+        // which its types rule out.
+        if serde_json::to_writer(&mut *out, &entry).is_err() {
+            out.clear();
+        }
+    }
 }
 
 fn finding<'a>(plan: &'a Plan, r: &'a Evaluated, f: &'a Finding) -> FindingJson<'a> {
@@ -630,69 +703,19 @@ impl<W: Write> Renderer for JsonRenderer<W> {
         if self.summary_only {
             return Ok(());
         }
-        let entry = RecordJson {
-            id: &r.id,
-            source: source(&r.source),
-            status: r.status.as_str(),
-            title: r.title.as_deref(),
-            buyer: r.buyer_name.as_deref().or(r.buyer_id.as_deref()),
-            date: r.date.map(|d| d.to_string()),
-            value: r.value.as_ref().map(money),
-            parties: r
-                .scope
-                .iter()
-                .flat_map(|s| &s.parties)
-                .map(|p| PartyJson {
-                    role: match p.role {
-                        crate::scope::Role::Buyer => "buyer",
-                        crate::scope::Role::Participant => "participant",
-                    },
-                    key: p.key(&plan.register),
-                    id: p.id.as_deref(),
-                    name: p.name.as_deref(),
-                    in_register: p.authority().is_some(),
-                })
-                .collect(),
-            policies: r
-                .scope
-                .iter()
-                .flat_map(|s| plan.policies.iter().zip(&s.policies).map(move |(p, d)| (s, p, d)))
-                .filter_map(|(s, p, d)| {
-                    let d = d.as_ref()?;
-                    Some(AppliedJson {
-                        policy: &p.id,
-                        applies: d.applies(),
-                        why: &d.why,
-                        for_parties: party_keys(plan, s, d.parties()),
-                    })
-                })
-                .collect(),
-            notes: r.scope.as_deref().map_or(&[], |s| &s.notes),
-            areas: Standing::of(plan, &r.findings)
-                .areas
-                .iter()
-                .enumerate()
-                .filter_map(|(a, s)| {
-                    s.map(|s| AreaStatusJson {
-                        area: &plan.areas[a].id,
-                        status: s.status.as_str(),
-                        flagged: s.flagged,
-                    })
-                })
-                .collect(),
-            findings: r.findings.iter().map(|f| finding(plan, r, f)).collect(),
-            warnings: r
-                .warnings
-                .iter()
-                .map(|w| WarningJson {
-                    field: &w.field,
-                    message: &w.message,
-                })
-                .collect(),
-        };
+        let mut bytes = Vec::with_capacity(4096);
+        JsonRecords.format(plan, r, &mut bytes);
+        self.formatted(plan, r, &bytes)
+    }
+
+    fn formatter(&self) -> Option<std::sync::Arc<dyn RecordFormatter>> {
+        (!self.summary_only).then(|| std::sync::Arc::new(JsonRecords) as std::sync::Arc<dyn RecordFormatter>)
+    }
+
+    fn formatted(&mut self, _plan: &Plan, _record: &Evaluated, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(if self.first { b"\n    " } else { b",\n    " })?;
         self.first = false;
-        serde_json::to_writer(&mut self.out, &entry).map_err(io::Error::other)
+        self.out.write_all(bytes)
     }
 
     fn finish(&mut self, plan: &Plan, _meta: &Meta, s: &Summary, errors: &[InputError]) -> io::Result<()> {

@@ -138,6 +138,17 @@ pub trait Renderer {
     fn wants_records(&self) -> bool {
         true
     }
+    /// A formatter of records that can run on the worker threads, for a
+    /// renderer whose records are independent of each other; the run then
+    /// hands each record with its formatted bytes to [`Renderer::formatted`].
+    fn formatter(&self) -> Option<std::sync::Arc<dyn RecordFormatter>> {
+        None
+    }
+    /// A record and the bytes the renderer's [`Renderer::formatter`] made
+    /// of it, in input order.
+    fn formatted(&mut self, plan: &Plan, record: &Evaluated, _bytes: &[u8]) -> io::Result<()> {
+        self.record(plan, record)
+    }
     /// The comparison with a baseline report, given just before `finish`
     /// to renderers that show it.
     fn compared(&mut self, _comparison: &baseline::Comparison) {}
@@ -146,6 +157,13 @@ pub trait Renderer {
     fn comparison(&self) -> Option<&baseline::Comparison> {
         None
     }
+}
+
+/// Formats one record the way a renderer writes it, on any thread: a run
+/// formats records where they are evaluated, on all cores, and the renderer
+/// only writes the bytes in order.
+pub trait RecordFormatter: Send + Sync {
+    fn format(&self, plan: &Plan, record: &Evaluated, out: &mut Vec<u8>);
 }
 
 /// Value of records by status, in one currency.
@@ -158,6 +176,17 @@ pub struct Spend {
 }
 
 impl Spend {
+    fn merge(&mut self, other: &Spend) {
+        for (slot, more) in [
+            (&mut self.total, other.total),
+            (&mut self.compliant, other.compliant),
+            (&mut self.non_compliant, other.non_compliant),
+            (&mut self.incomplete, other.incomplete),
+        ] {
+            *slot = slot.checked_add(more).unwrap_or(Decimal::MAX);
+        }
+    }
+
     fn add(&mut self, status: Status, amount: Decimal) {
         let add = |slot: &mut Decimal| *slot = slot.checked_add(amount).unwrap_or(Decimal::MAX);
         add(&mut self.total);
@@ -196,6 +225,18 @@ pub struct Breakdown {
 }
 
 impl Breakdown {
+    /// Add the counts of `other`, a breakdown of later records.
+    pub fn merge(&mut self, other: &Breakdown) {
+        self.records += other.records;
+        self.compliant += other.compliant;
+        self.non_compliant += other.non_compliant;
+        self.incomplete += other.incomplete;
+        self.flagged += other.flagged;
+        for (currency, spend) in &other.spend {
+            self.spend.entry(*currency).or_default().merge(spend);
+        }
+    }
+
     pub fn add(&mut self, status: Status, flagged: bool, value: Option<Money>) {
         self.records += 1;
         if flagged {
@@ -226,16 +267,32 @@ impl RuleTally {
         let i = outcome_index(outcome);
         self.counts[i] += 1;
         if let Some(m) = value {
-            let at = match self.value.iter().position(|(c, _)| *c == m.currency) {
-                Some(at) => at,
-                None => {
-                    let at = self.value.partition_point(|(c, _)| *c < m.currency);
-                    self.value.insert(at, (m.currency, Default::default()));
-                    at
-                }
-            };
-            let slot = &mut self.value[at].1[i];
+            let slot = &mut self.in_currency(m.currency)[i];
             *slot = slot.checked_add(m.amount).unwrap_or(Decimal::MAX);
+        }
+    }
+
+    fn in_currency(&mut self, currency: Currency) -> &mut [Decimal; 5] {
+        let at = match self.value.iter().position(|(c, _)| *c == currency) {
+            Some(at) => at,
+            None => {
+                let at = self.value.partition_point(|(c, _)| *c < currency);
+                self.value.insert(at, (currency, Default::default()));
+                at
+            }
+        };
+        &mut self.value[at].1
+    }
+
+    /// Add the tally of `other`, of later records.
+    pub fn merge(&mut self, other: &RuleTally) {
+        for (n, more) in self.counts.iter_mut().zip(other.counts) {
+            *n += more;
+        }
+        for (currency, values) in &other.value {
+            for (slot, more) in self.in_currency(*currency).iter_mut().zip(values) {
+                *slot = slot.checked_add(*more).unwrap_or(Decimal::MAX);
+            }
         }
     }
 
@@ -310,6 +367,12 @@ pub fn coverage_fields(plan: &Plan) -> crate::schema::FieldSet {
     set
 }
 
+/// The order of the largest non-compliant records: NOK first, then by
+/// amount, largest first.
+fn highlight_key(value: &Money) -> (bool, std::cmp::Reverse<Decimal>) {
+    (value.currency != Currency::NOK, std::cmp::Reverse(value.amount))
+}
+
 /// How many of the largest non-compliant records a summary keeps.
 pub const HIGHLIGHTS: usize = 10;
 /// How many exemption uses a summary lists.
@@ -352,6 +415,48 @@ impl Summary {
     }
 
     /// Count a record with its final findings.
+    /// Add `other`, the summary of records that come after this one's in
+    /// the input: the result is what one summary of both would be.
+    pub fn merge(&mut self, other: Summary) {
+        self.overall.merge(&other.overall);
+        self.input_errors += other.input_errors;
+        self.with_warnings += other.with_warnings;
+        self.without_value += other.without_value;
+        for (t, o) in self.rules.iter_mut().zip(&other.rules) {
+            t.merge(o);
+        }
+        for (a, o) in self.areas.iter_mut().zip(&other.areas) {
+            a.merge(o);
+        }
+        for (key, (name, b)) in other.buyers {
+            // The name seen first stays.
+            self.buyers
+                .entry(key)
+                .or_insert_with(|| (name, Breakdown::default()))
+                .1
+                .merge(&b);
+        }
+        for (quarter, b) in other.quarters {
+            self.quarters.entry(quarter).or_default().merge(&b);
+        }
+        for (field, n) in other.missing {
+            *self.missing.entry(field).or_insert(0) += n;
+        }
+        self.waived += other.waived;
+        self.expired_exemptions += other.expired_exemptions;
+        for (n, more) in self.fields_present.iter_mut().zip(other.fields_present) {
+            *n += more;
+        }
+        // Largest first; of equal ones, the earlier record first.
+        self.largest_non_compliant.extend(other.largest_non_compliant);
+        self.largest_non_compliant.sort_by_key(|h| highlight_key(&h.value));
+        self.largest_non_compliant.truncate(HIGHLIGHTS);
+        let room = EXEMPTIONS_KEPT.saturating_sub(self.exemptions.len());
+        let more = other.exemptions.len();
+        self.exemptions.extend(other.exemptions.into_iter().take(room));
+        self.exemptions_omitted += other.exemptions_omitted + more.saturating_sub(room) as u64;
+    }
+
     pub fn add_record(&mut self, plan: &Plan, r: &Evaluated) {
         self.add_findings(&r.findings, r.value);
         self.note_exemptions(&r.id, &r.findings);
@@ -398,16 +503,8 @@ impl Summary {
     /// Keep a non-compliant record if it is among the largest by value.
     pub fn highlight(&mut self, plan: &Plan, r: &Evaluated) {
         let Some(value) = r.value else { return };
-        let key = |h: &Highlight| {
-            (
-                h.value.currency != crate::value::Currency::NOK,
-                std::cmp::Reverse(h.value.amount),
-            )
-        };
-        let candidate_key = (
-            value.currency != crate::value::Currency::NOK,
-            std::cmp::Reverse(value.amount),
-        );
+        let key = |h: &Highlight| highlight_key(&h.value);
+        let candidate_key = highlight_key(&value);
         if self.largest_non_compliant.len() >= HIGHLIGHTS
             && self
                 .largest_non_compliant
@@ -455,10 +552,16 @@ impl Summary {
 
     /// Count a record's standing: overall, per area, per buyer, per quarter.
     pub fn add_standing(&mut self, facts: &Facts<'_>, standing: &Standing) {
-        self.overall.add(standing.status, standing.flagged, facts.value);
-        for (i, n) in self.fields_present.iter_mut().enumerate() {
-            let i = i as crate::schema::FieldIndex;
-            if facts.present.contains(i) && self.coverage_fields.contains(i) {
+        self.add_facts(facts);
+        let buyer = (facts.buyer_id.as_deref(), facts.buyer_name.as_deref());
+        self.add_breakdowns(facts.value, facts.date, buyer, standing);
+    }
+
+    /// Count what does not depend on the record's standing: data coverage
+    /// and quality.
+    pub fn add_facts(&mut self, facts: &Facts<'_>) {
+        for i in facts.present.intersection(self.coverage_fields).iter() {
+            if let Some(n) = self.fields_present.get_mut(usize::from(i)) {
                 *n += 1;
             }
         }
@@ -468,29 +571,40 @@ impl Summary {
         if facts.value.is_none() {
             self.without_value += 1;
         }
+    }
+
+    /// Count a record's standing: overall, per area, per buyer (id, name)
+    /// and per quarter.
+    pub fn add_breakdowns(
+        &mut self,
+        value: Option<Money>,
+        date: Option<chrono::NaiveDate>,
+        (buyer_id, buyer_name): (Option<&str>, Option<&str>),
+        standing: &Standing,
+    ) {
+        self.overall.add(standing.status, standing.flagged, value);
         for (area, a) in self.areas.iter_mut().zip(&standing.areas) {
             if let Some(a) = a {
-                area.add(a.status, a.flagged, facts.value);
+                area.add(a.status, a.flagged, value);
             }
         }
         // One buyer, however its organisation number is written.
-        let normalised = facts.buyer_id.as_deref().map(crate::eval::normalize_id);
-        let key = normalised.as_deref().or(facts.buyer_name.as_deref()).unwrap_or("-");
+        let normalised = buyer_id.map(crate::eval::normalized_id);
+        let key = normalised.as_deref().or(buyer_name).unwrap_or("-");
         let buyer = match self.buyers.get_mut(key) {
             Some(b) => b,
             None => {
-                let name = facts.buyer_name.as_deref().or(facts.buyer_id.as_deref()).unwrap_or("-");
+                let name = buyer_name.or(buyer_id).unwrap_or("-");
                 self.buyers
                     .entry(key.to_string())
                     .or_insert_with(|| (name.to_string(), Breakdown::default()))
             }
         };
-        buyer.1.add(standing.status, standing.flagged, facts.value);
-        self.quarters.entry(facts.date.map(Quarter::of)).or_default().add(
-            standing.status,
-            standing.flagged,
-            facts.value,
-        );
+        buyer.1.add(standing.status, standing.flagged, value);
+        self.quarters
+            .entry(date.map(Quarter::of))
+            .or_default()
+            .add(standing.status, standing.flagged, value);
     }
 
     /// Count a finding decided after its record was counted.
@@ -581,6 +695,48 @@ pub struct Standing {
 }
 
 impl Standing {
+    /// The most areas [`Standing::pack`] can hold.
+    pub const PACKED_AREAS: usize = 15;
+
+    /// The standing in one word (2 bits of status and 1 flag bit, overall
+    /// and per area, with a bit for whether a rule of the area applied),
+    /// for plans with at most [`Standing::PACKED_AREAS`] areas.
+    pub fn pack(&self) -> Option<u64> {
+        if self.areas.len() > Self::PACKED_AREAS {
+            return None;
+        }
+        let bits = |status: Status, flagged: bool| status as u64 | u64::from(flagged) << 2;
+        let mut word = bits(self.status, self.flagged);
+        for (i, a) in self.areas.iter().enumerate() {
+            if let Some(a) = a {
+                word |= (1 | bits(a.status, a.flagged) << 1) << (3 + 4 * i);
+            }
+        }
+        Some(word)
+    }
+
+    /// The standing [`Standing::pack`] made of a plan with `areas` areas.
+    pub fn unpack(word: u64, areas: usize) -> Standing {
+        let status = |bits: u64| match bits & 3 {
+            0 => Status::Compliant,
+            1 => Status::NonCompliant,
+            _ => Status::Incomplete,
+        };
+        Standing {
+            status: status(word),
+            flagged: word & 4 != 0,
+            areas: (0..areas.min(Self::PACKED_AREAS))
+                .map(|i| {
+                    let a = word >> (3 + 4 * i);
+                    (a & 1 != 0).then(|| AreaStanding {
+                        status: status(a >> 1),
+                        flagged: a & 8 != 0,
+                    })
+                })
+                .collect(),
+        }
+    }
+
     pub fn of(plan: &Plan, findings: &[Finding]) -> Standing {
         let mut s = Standing {
             status: Status::Compliant,
@@ -656,5 +812,38 @@ pub fn severity_word(s: Severity, lang: Lang) -> &'static str {
         (Severity::Should, Lang::En) => "should",
         (Severity::Must, Lang::Nb) => "skal",
         (Severity::Should, Lang::Nb) => "bør",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standings_pack_into_a_word() {
+        let statuses = [Status::Compliant, Status::NonCompliant, Status::Incomplete];
+        for (i, &status) in statuses.iter().enumerate() {
+            let areas = (0..Standing::PACKED_AREAS)
+                .map(|a| {
+                    (a % 4 != i).then_some(AreaStanding {
+                        status: statuses[(a + i) % 3],
+                        flagged: a % 2 == 0,
+                    })
+                })
+                .collect();
+            let s = Standing {
+                status,
+                flagged: i == 1,
+                areas,
+            };
+            let word = s.pack().expect("fits");
+            assert_eq!(Standing::unpack(word, Standing::PACKED_AREAS), s);
+        }
+        let wide = Standing {
+            status: Status::Compliant,
+            flagged: false,
+            areas: vec![None; Standing::PACKED_AREAS + 1],
+        };
+        assert_eq!(wide.pack(), None);
     }
 }

@@ -99,6 +99,10 @@ impl<W: Write> Renderer for TextRenderer<W> {
         writeln!(self.out)
     }
 
+    fn wants_records(&self) -> bool {
+        !self.summary_only
+    }
+
     fn record(&mut self, plan: &Plan, r: &Evaluated) -> io::Result<()> {
         if self.summary_only {
             return Ok(());

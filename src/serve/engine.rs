@@ -102,7 +102,9 @@ pub fn check_report(
             records: 0,
         };
         let result = run::run(plan, &spec, opts, &meta, &mut renderer)?;
-        (result, renderer.records)
+        // A summary-only renderer is not handed records one by one.
+        let records = result.summary.overall.records.max(renderer.records);
+        (result, records)
     };
     let (result, records) = result;
     Ok(Report {
@@ -179,6 +181,18 @@ impl Renderer for Guarded<'_, '_> {
         }
         self.records += 1;
         self.inner.record(plan, record)
+    }
+
+    fn formatter(&self) -> Option<std::sync::Arc<dyn report::RecordFormatter>> {
+        self.inner.formatter()
+    }
+
+    fn formatted(&mut self, plan: &Plan, record: &Evaluated, bytes: &[u8]) -> io::Result<()> {
+        if self.cancel.is_cancelled() {
+            return Err(cancelled());
+        }
+        self.records += 1;
+        self.inner.formatted(plan, record, bytes)
     }
 
     fn finish(&mut self, plan: &Plan, meta: &Meta, summary: &Summary, errors: &[InputError]) -> io::Result<()> {
