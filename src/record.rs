@@ -419,6 +419,8 @@ impl<'a> ItemRef<'a> {
             (ItemRef::Exemption(e), ItemField::ExemptionReason) => e.reason.is_some(),
             (ItemRef::Exemption(e), ItemField::ExemptionApprovedBy) => e.approved_by.is_some(),
             (ItemRef::Exemption(e), ItemField::ExemptionExpires) => e.expires.is_some(),
+            (ItemRef::Participant(p), ItemField::ParticipantId) => p.id.is_some(),
+            (ItemRef::Participant(p), ItemField::ParticipantName) => p.name.is_some(),
             _ => false,
         }
     }
