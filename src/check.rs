@@ -138,13 +138,19 @@ pub fn compile(
     loaded: Loaded,
     overrides: &[(String, String)],
 ) -> Result<(Plan, Vec<Diagnostic>), (Vec<Diagnostic>, crate::diag::SourceMap)> {
-    let Loaded { mut sources, files } = loaded;
+    let Loaded {
+        mut sources,
+        files,
+        registers,
+    } = loaded;
     let override_files: Vec<(String, FileId)> = overrides
         .iter()
         .map(|(name, value)| (name.clone(), sources.add(format!("--set {name}"), value.clone())))
         .collect();
+    let (register, register_diags) = crate::register::build(&registers, &sources);
     let check = || {
-        let mut c = Checker::new(&files, &sources);
+        let mut c = Checker::new(&files, &sources, &register);
+        c.diags = register_diags.clone();
         c.run(&override_files);
         c
     };
@@ -190,6 +196,7 @@ pub fn compile(
         spans,
         slots: max_slots,
         sources,
+        register,
     };
     Ok((plan, diags))
 }
@@ -259,6 +266,7 @@ const AGGREGATES: &[&str] = &["sum", "count", "min", "max", "distinct", "all", "
 struct Checker<'a> {
     files: &'a [crate::load::LoadedFile],
     sources: &'a crate::diag::SourceMap,
+    register: &'a crate::register::Register,
     visible: Vec<HashSet<usize>>,
     names: HashMap<String, Vec<Def>>,
     diags: Vec<Diagnostic>,
@@ -309,13 +317,18 @@ type Typed = Option<(NodeId, Type)>;
 pub const MAX_DEPTH: usize = 2 * crate::syntax::MAX_NESTING;
 
 impl<'a> Checker<'a> {
-    fn new(files: &'a [crate::load::LoadedFile], sources: &'a crate::diag::SourceMap) -> Self {
+    fn new(
+        files: &'a [crate::load::LoadedFile],
+        sources: &'a crate::diag::SourceMap,
+        register: &'a crate::register::Register,
+    ) -> Self {
         Checker {
             depth: 0,
             node_depth: Vec::new(),
             too_deep: false,
             files,
             sources,
+            register,
             visible: Vec::new(),
             names: HashMap::new(),
             diags: Vec::new(),
@@ -379,6 +392,7 @@ impl<'a> Checker<'a> {
         for (i, f) in self.files.iter().enumerate() {
             let h = &f.ast.header;
             let in_force = self.period(i, h.in_force.as_ref());
+            let scope = h.scope.as_ref().and_then(|sc| self.scope(i, sc));
             self.policies.push(PolicyInfo {
                 id: h.id.node.clone(),
                 version: h.version.as_ref().map(|v| v.node.clone()),
@@ -387,6 +401,7 @@ impl<'a> Checker<'a> {
                 source: h.source.as_ref().map(|v| v.node.clone()),
                 file: f.display.clone(),
                 in_force,
+                scope,
                 applies: None,
                 applies_text: h.applies.as_ref().map(|e| self.text_of(i, e.span)),
             });
@@ -1147,6 +1162,10 @@ impl<'a> Checker<'a> {
             }
         };
         let in_force = self.period(file, rule.in_force.as_ref());
+        let scope = rule.scope.as_ref().and_then(|sc| self.scope(file, sc));
+        if rule.scope.is_some() && scope.is_none() {
+            ok = false;
+        }
         self.context = Context::Record;
         let applies = match &rule.applies {
             Some(e) => self.condition(file, e, "`when`"),
@@ -1215,6 +1234,7 @@ impl<'a> Checker<'a> {
             basis: rule.basis.as_ref().map(|b| b.node.clone()),
             policy: file as PolicyId,
             in_force,
+            scope,
             applies,
             applies_text: rule.applies.as_ref().map(|e| self.text_of(file, e.span)),
             requirement_text,
@@ -1226,6 +1246,86 @@ impl<'a> Checker<'a> {
             file: self.fid(file),
             span: rule.id.span,
         });
+    }
+
+    // ------------------------------------------------------------ scopes
+
+    /// A `for` entry resolved in the organisation register: every target
+    /// known, or an error with the closest id.
+    fn scope(&mut self, file: usize, scope: &ast::Scope) -> Option<ScopePlan> {
+        let register = self.register;
+        let mut targets = Vec::new();
+        let mut ok = true;
+        for t in &scope.targets {
+            let name = t.name.node.as_str();
+            let target = match t.kind {
+                ast::ScopeKind::Members => register.cooperation_by_id(name).map(ScopeTarget::Members),
+                ast::ScopeKind::Authority => register.authority_by_id(name).map(ScopeTarget::Authority),
+                ast::ScopeKind::Kind => Domain::BuyerKind.code(name).map(ScopeTarget::Kind),
+            };
+            if let Some(target) = target {
+                targets.push(target);
+                continue;
+            }
+            ok = false;
+            let (what, known): (&str, Vec<&str>) = match t.kind {
+                ast::ScopeKind::Members => (
+                    "cooperation",
+                    register.cooperations.iter().map(|c| c.id.as_str()).collect(),
+                ),
+                ast::ScopeKind::Authority => (
+                    "authority",
+                    register.authorities.iter().map(|a| a.id.as_str()).collect(),
+                ),
+                ast::ScopeKind::Kind => ("buyer kind", Domain::BuyerKind.values().to_vec()),
+            };
+            let by_name = |n: &str| crate::eval::normalize_name(n) == crate::eval::normalize_name(name);
+            let help = if t.kind != ast::ScopeKind::Kind && register.is_empty() {
+                "no organisation register is loaded: import one, e.g. `import \"../org/innherred.toml\"`".to_string()
+            } else if let Some(c) = register
+                .cooperations
+                .iter()
+                .find(|c| t.kind == ast::ScopeKind::Authority && (c.id == name || by_name(&c.name)))
+            {
+                format!("`{}` is a cooperation: write `members of \"{}\"`", c.name, c.id)
+            } else if let Some(a) = register
+                .authorities
+                .iter()
+                .find(|a| t.kind == ast::ScopeKind::Members && (a.id == name || by_name(&a.name)))
+            {
+                format!("`{}` is an authority: write `authority \"{}\"`", a.name, a.id)
+            } else if let Some(a) = register
+                .authorities
+                .iter()
+                .find(|a| t.kind == ast::ScopeKind::Authority && by_name(&a.name))
+            {
+                format!("the register's id for {} is `{}`", a.name, a.id)
+            } else if let Some(c) = register
+                .cooperations
+                .iter()
+                .find(|c| t.kind == ast::ScopeKind::Members && by_name(&c.name))
+            {
+                format!("the register's id for {} is `{}`", c.name, c.id)
+            } else {
+                did_you_mean(name, known.iter().copied()).unwrap_or_else(|| match t.kind {
+                    ast::ScopeKind::Kind => format!("the buyer kinds are: {}", known.join(", ")),
+                    _ => format!("add it to a register file ({})", register.files.join(", ")),
+                })
+            };
+            let d = self
+                .error(
+                    file,
+                    t.name.span,
+                    format!("unknown {what} `{name}`"),
+                    format!("not a {what} of the register"),
+                )
+                .help(help);
+            self.push(d);
+        }
+        ok.then(|| ScopePlan {
+            targets,
+            text: self.text_of(file, scope.span),
+        })
     }
 
     fn text_of(&self, file: usize, span: Span) -> String {

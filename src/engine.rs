@@ -118,12 +118,24 @@ impl<'p> Engine<'p> {
         self.check_exemption_names(&mut record);
         let mut findings = Vec::with_capacity(self.plan.rules.len());
         let mut members = Vec::new();
+        let who = crate::scope::RecordScope::of(self.plan, &record, self.lang, self.messages);
         {
             let mut cx = Cx::new(self.plan, Some(&record));
-            let scopes: Vec<Scope> = self.plan.policies.iter().map(|p| self.scope(&mut cx, p)).collect();
+            let scopes: Vec<Scope> = self
+                .plan
+                .policies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| self.scope(&mut cx, p, who.as_ref().and_then(|w| w.policy(i as PolicyId))))
+                .collect();
             for (i, rule) in self.plan.rules.iter().enumerate() {
                 let rid = i as RuleId;
-                match self.rule(&mut cx, rid, rule, &scopes[rule.policy as usize], &record, index, &id) {
+                let scope = self.rule_scope(
+                    &scopes[rule.policy as usize],
+                    rule,
+                    who.as_ref().and_then(|w| w.rule(rid)),
+                );
+                match self.rule(&mut cx, rid, rule, &scope, &record, index, &id) {
                     Part::Member(member) => members.push((rid, member)),
                     Part::Out(f) => findings.push(f),
                 }
@@ -145,6 +157,7 @@ impl<'p> Engine<'p> {
             warnings: std::mem::take(&mut record.warnings),
             status,
             present,
+            scope: who.map(Box::new),
         };
         Ok(RecordOutput { evaluated, members })
     }
@@ -188,7 +201,13 @@ impl<'p> Engine<'p> {
         let rule = &self.plan.rules[rid as usize];
         let mut cx = Cx::new(self.plan, Some(record));
         cx.trace = Some(Vec::new());
-        let scope = self.scope(&mut cx, &self.plan.policies[rule.policy as usize]);
+        let who = crate::scope::RecordScope::of(self.plan, record, self.lang, self.messages);
+        let scope = self.scope(
+            &mut cx,
+            &self.plan.policies[rule.policy as usize],
+            who.as_ref().and_then(|w| w.policy(rule.policy)),
+        );
+        let scope = self.rule_scope(&scope, rule, who.as_ref().and_then(|w| w.rule(rid)));
         let id = record.id.clone().unwrap_or_default();
         let part = self.rule(&mut cx, rid, rule, &scope, record, 0, &id);
         (part, cx.trace.take().unwrap_or_default())
@@ -202,8 +221,16 @@ impl<'p> Engine<'p> {
         };
         let mut members = Vec::new();
         let mut cx = Cx::new(self.plan, Some(&record));
+        let who = crate::scope::RecordScope::of(self.plan, &record, self.lang, false);
         for (i, rule) in self.plan.rules.iter().enumerate() {
             let RuleKind::Cross(cross) = &rule.kind else { continue };
+            // Only records that are surely in scope take part.
+            let in_scope = |d: Option<&crate::scope::Decision>| d.is_none_or(|d| d.applies() == Some(true));
+            if let Some(w) = &who
+                && !(in_scope(w.policy(rule.policy)) && in_scope(w.rule(i as RuleId)))
+            {
+                continue;
+            }
             cx.start_rule();
             if let Some(cond) = self.plan.policies[rule.policy as usize].applies
                 && eval::truth(&mut cx, cond) != Some(true)
@@ -287,15 +314,33 @@ impl<'p> Engine<'p> {
         Finding::new(rid, Outcome::NotApplicable, message)
     }
 
-    /// Whether the record is one the policy is for.
-    fn scope<'a>(&self, cx: &mut Cx<'a>, policy: &'a PolicyInfo) -> Scope {
+    /// Whether the record is one the policy is for: its `for` (decided per
+    /// party in `by_party`), then its `when`.
+    fn scope<'a>(&self, cx: &mut Cx<'a>, policy: &'a PolicyInfo, by_party: Option<&crate::scope::Decision>) -> Scope {
+        let mut unknown = FieldSet::default();
+        if let (Some(d), Some(plan)) = (by_party, &policy.scope) {
+            match d.applies() {
+                Some(true) => {}
+                None => unknown.union(d.missing),
+                Some(false) => return Scope::Outside(self.out_of_scope("Policy", &policy.id, plan, &d.why)),
+            }
+        }
         let Some(cond) = policy.applies else {
-            return Scope::Inside;
+            return if by_party.is_some_and(|d| d.applies().is_none()) {
+                Scope::Unknown(unknown)
+            } else {
+                Scope::Inside
+            };
         };
         cx.start_rule();
         match eval::truth(cx, cond) {
+            Some(true) if by_party.is_some_and(|d| d.applies().is_none()) => Scope::Unknown(unknown),
             Some(true) => Scope::Inside,
-            None => Scope::Unknown(cx.missing),
+            None => {
+                let mut missing = cx.missing;
+                missing.union(unknown);
+                Scope::Unknown(missing)
+            }
             Some(false) if !self.messages => Scope::Outside(String::new()),
             Some(false) => {
                 let cond = policy.applies_text.as_deref().unwrap_or("");
@@ -309,6 +354,37 @@ impl<'p> Engine<'p> {
                 })
             }
         }
+    }
+
+    /// The policy's scope narrowed by the rule's own `for`.
+    fn rule_scope(&self, policy: &Scope, rule: &RulePlan, own: Option<&crate::scope::Decision>) -> Scope {
+        let (Some(d), Some(plan)) = (own, &rule.scope) else {
+            return policy.clone();
+        };
+        match (policy, d.applies()) {
+            (Scope::Outside(_), _) | (_, Some(true)) => policy.clone(),
+            (_, Some(false)) => Scope::Outside(self.out_of_scope("Rule", &rule.id, plan, &d.why)),
+            (Scope::Unknown(m), None) => {
+                let mut missing = *m;
+                missing.union(d.missing);
+                Scope::Unknown(missing)
+            }
+            (Scope::Inside, None) => Scope::Unknown(d.missing),
+        }
+    }
+
+    /// `Policy P is for members of "x": Trondheim kommune is not in the
+    /// organisation register`.
+    fn out_of_scope(&self, what: &str, id: &str, scope: &ScopePlan, why: &str) -> String {
+        if !self.messages {
+            return String::new();
+        }
+        let (what, is_for) = match (self.nb(), what) {
+            (true, "Policy") => ("Policyen", "gjelder"),
+            (true, _) => ("Regelen", "gjelder"),
+            (false, w) => (w, "is"),
+        };
+        format!("{what} {id} {is_for} {}: {why}", scope.text)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -345,7 +345,7 @@ fn eval_node<'a>(cx: &mut Cx<'a>, id: NodeId) -> Val<'a> {
 }
 
 /// The bit of `date` in a [`FieldSet`] (checked by a test in `schema`).
-pub const DATE_FIELD: crate::schema::FieldIndex = 7;
+pub const DATE_FIELD: crate::schema::FieldIndex = crate::schema::idx("date");
 
 fn mark_list(cx: &mut Cx<'_>, list: NodeId) {
     if let Node::List(_, idx) | Node::Project(_, _, idx, _) = cx.plan.node(list) {

@@ -66,6 +66,10 @@ pub struct Explanation {
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advice: Option<String>,
+    /// Whose procurement the record is, for the policy's and the rule's
+    /// `for`: the scope as written and why it holds or not.
+    #[serde(rename = "for", skip_serializing_if = "Vec::is_empty")]
+    pub scope_for: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<Step>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,6 +130,23 @@ pub fn explain(plan: &Plan, record: &Record, rid: RuleId, lang: Lang, decided: O
     let applies = rule.applies.filter(|a| values.seen(*a)).map(step);
     let scope = policy.applies.filter(|a| values.seen(*a)).map(step);
     let decided_by = decided_by(plan, rid, &finding, &values, lang);
+    let who = crate::scope::RecordScope::of(plan, record, lang, true);
+    let scope_for = who
+        .iter()
+        .flat_map(|w| {
+            let policy_for = policy.scope.as_ref().zip(w.policy(rule.policy));
+            let rule_for = rule.scope.as_ref().zip(w.rule(rid));
+            policy_for.into_iter().chain(rule_for)
+        })
+        .map(|(plan_scope, d)| {
+            let mark = match d.applies() {
+                Some(true) => "✓",
+                Some(false) => "✗",
+                None => "?",
+            };
+            format!("{mark} {}: {}", plan_scope.text, d.why)
+        })
+        .collect();
     Explanation {
         record: record.id.clone().unwrap_or_default(),
         rule: rule.id.clone(),
@@ -144,6 +165,7 @@ pub fn explain(plan: &Plan, record: &Record, rid: RuleId, lang: Lang, decided: O
         advice: matches!(finding.outcome, Outcome::Fail | Outcome::Unknown)
             .then(|| rule.advice.get(lang).map(str::to_string))
             .flatten(),
+        scope_for,
         scope,
         applies,
         requirement,
@@ -436,6 +458,19 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
     }
     for n in &e.notes {
         out.push_str(&format!("  {n}\n"));
+    }
+    if !e.scope_for.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            if nb {
+                "Hvem anskaffelsen gjelder"
+            } else {
+                "Whose procurement"
+            }
+        ));
+        for line in &e.scope_for {
+            out.push_str(&format!("  {line}\n"));
+        }
     }
     let sections = [
         (if nb { "Policyens omfang" } else { "Policy scope" }, e.scope.as_ref()),

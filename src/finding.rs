@@ -149,6 +149,9 @@ pub struct Evaluated {
     /// The fields the record has, of those whose coverage reports count
     /// ([`crate::report::coverage_fields`]).
     pub present: crate::schema::FieldSet,
+    /// Whose procurement it is and which scoped policies are for it, when
+    /// the policies have scopes or a register.
+    pub scope: Option<Box<crate::scope::RecordScope>>,
 }
 
 /// Input that could not be read as a record.

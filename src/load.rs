@@ -22,6 +22,16 @@ pub struct Loaded {
     pub sources: SourceMap,
     /// Imports come before the files that import them.
     pub files: Vec<LoadedFile>,
+    /// The organisation register's files (`.toml`), imported or found in a
+    /// directory of policies, each once.
+    pub registers: Vec<crate::register::RegisterFile>,
+}
+
+/// Whether `path` is an organisation register file: TOML, but not a policy
+/// test (`*.test.toml`).
+pub fn is_register_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".toml") && !name.ends_with(crate::authoring::test::SUFFIX)
 }
 
 /// Read the policies at `paths` and everything they import.
@@ -65,12 +75,17 @@ fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, (Vec<Diagn
         }
     }
     for root in roots {
-        loader.file(&root, None);
+        if is_register_file(&root) {
+            loader.register_file(&root, None);
+        } else {
+            loader.file(&root, None);
+        }
     }
     if loader.diags.iter().any(Diagnostic::is_error) {
         return Err((loader.diags, loader.sources));
     }
     let sources = loader.sources;
+    let registers = loader.registers;
     let files = match loader.files.into_iter().collect::<Option<Vec<_>>>() {
         Some(f) => f,
         None => {
@@ -110,7 +125,11 @@ fn load_with(paths: &[PathBuf], text: Option<&str>) -> Result<Loaded, (Vec<Diagn
             f
         })
         .collect();
-    Ok(Loaded { sources, files })
+    Ok(Loaded {
+        sources,
+        files,
+        registers,
+    })
 }
 
 fn collect_policies(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>, visited: &mut HashSet<PathBuf>) {
@@ -135,7 +154,7 @@ fn collect_policies(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnost
             if visited.insert(real) {
                 collect_policies(&path, out, diags, visited);
             }
-        } else if path.extension().is_some_and(|e| e == "policy") {
+        } else if path.extension().is_some_and(|e| e == "policy") || is_register_file(&path) {
             out.push(path);
         }
     }
@@ -172,6 +191,8 @@ struct Loader {
     /// Files found by listing a directory (their canonical paths).
     from_directory: HashSet<PathBuf>,
     diags: Vec<Diagnostic>,
+    registers: Vec<crate::register::RegisterFile>,
+    register_paths: std::collections::HashSet<PathBuf>,
 }
 
 impl Loader {
@@ -212,31 +233,12 @@ impl Loader {
             }
             None => std::fs::read(path),
         };
-        let text = match read {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    let offset = e.utf8_error().valid_up_to();
-                    self.error_at(
-                        from,
-                        format!(
-                            "`{}` is not UTF-8 text (bad byte at offset {offset})",
-                            display.display()
-                        ),
-                    );
-                    return None;
-                }
-            },
-            Err(e) => {
-                let what = if from.is_some() {
-                    "cannot read imported policy"
-                } else {
-                    "cannot read policy"
-                };
-                self.error_at(from, format!("{what} `{}`: {}", display.display(), io_reason(&e)));
-                return None;
-            }
+        let what = if from.is_some() {
+            "cannot read imported policy"
+        } else {
+            "cannot read policy"
         };
+        let text = self.text(read, &display, from, what)?;
         let file = self.sources.add(display.display().to_string(), text);
         let index = self.files.len();
         self.files.push(None);
@@ -253,9 +255,11 @@ impl Loader {
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut imports = Vec::new();
         for item in &parsed.items {
-            if let ast::Item::Import(target) = item
-                && let Some(i) = self.file(&base.join(&target.node), Some((file, target.span)))
-            {
+            let ast::Item::Import(target) = item else { continue };
+            let path = base.join(&target.node);
+            if is_register_file(&path) {
+                self.register_file(&path, Some((file, target.span)));
+            } else if let Some(i) = self.file(&path, Some((file, target.span))) {
                 imports.push(i);
             }
         }
@@ -267,6 +271,52 @@ impl Loader {
             imports,
         });
         Some(index)
+    }
+
+    /// The text of a file as read, or an error (`what` says what could not
+    /// be read) at the import.
+    fn text(
+        &mut self,
+        read: std::io::Result<Vec<u8>>,
+        display: &Path,
+        from: Option<(FileId, ast::Span)>,
+        what: &str,
+    ) -> Option<String> {
+        match read.map(String::from_utf8) {
+            Ok(Ok(t)) => Some(t),
+            Ok(Err(e)) => {
+                let offset = e.utf8_error().valid_up_to();
+                self.error_at(
+                    from,
+                    format!(
+                        "`{}` is not UTF-8 text (bad byte at offset {offset})",
+                        display.display()
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.error_at(from, format!("{what} `{}`: {}", display.display(), io_reason(&e)));
+                None
+            }
+        }
+    }
+
+    /// Read an organisation register file (checked with the policies).
+    fn register_file(&mut self, path: &Path, from: Option<(FileId, ast::Span)>) {
+        let display = tidy(path);
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| display.clone());
+        if !self.register_paths.insert(key) {
+            return;
+        }
+        let Some(text) = self.text(std::fs::read(path), &display, from, "cannot read register file") else {
+            return;
+        };
+        let file = self.sources.add(display.display().to_string(), text);
+        self.registers.push(crate::register::RegisterFile {
+            file,
+            display: display.display().to_string(),
+        });
     }
 
     fn name_of(&self, i: usize) -> String {

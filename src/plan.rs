@@ -166,9 +166,30 @@ pub struct PolicyInfo {
     pub source: Option<String>,
     pub file: String,
     pub in_force: Period,
+    /// Whose procurements the policy is for (`for …`); everyone's if `None`.
+    pub scope: Option<ScopePlan>,
     /// Which records the policy is for; all if `None`.
     pub applies: Option<NodeId>,
     pub applies_text: Option<String>,
+}
+
+/// Whose procurements a policy or rule is for (`for members of "…",
+/// authority "…", kind "…"`): a record's party that is any of the targets,
+/// on the record's date, through the organisation register.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopePlan {
+    pub targets: Vec<ScopeTarget>,
+    /// As written (`for members of "innherred-innkjop"`), for messages.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeTarget {
+    /// The members of a cooperation on the record's date.
+    Members(crate::register::CoopId),
+    Authority(crate::register::AuthId),
+    /// A kind of buyer, by its code in `Domain::BuyerKind`.
+    Kind(u8),
 }
 
 /// A closed period of days; either end may be open.
@@ -309,6 +330,8 @@ pub struct RulePlan {
     pub basis: Option<String>,
     pub policy: PolicyId,
     pub in_force: Period,
+    /// Whose procurements the rule is for, within its policy's scope.
+    pub scope: Option<ScopePlan>,
     pub applies: Option<NodeId>,
     /// The applicability condition as written, to explain `not_applicable`.
     pub applies_text: Option<String>,
@@ -354,6 +377,8 @@ pub struct Plan {
     /// Number of variable slots a record evaluation needs.
     pub slots: usize,
     pub sources: SourceMap,
+    /// The organisation register the policies' scopes are resolved in.
+    pub register: crate::register::Register,
 }
 
 impl Plan {
@@ -374,9 +399,36 @@ impl Plan {
         self.sources.text(file).get(span.start..span.end).unwrap_or("")
     }
 
-    /// The record fields some expression of the plan reads.
-    pub fn fields_used(&self) -> crate::schema::FieldSet {
+    /// Whether some policy or rule has a `for` scope: records then have
+    /// parties to resolve in the register.
+    pub fn has_scopes(&self) -> bool {
+        self.policies.iter().any(|p| p.scope.is_some()) || self.rules.iter().any(|r| r.scope.is_some())
+    }
+
+    /// The record fields `for` scopes read: who the buyer and the
+    /// participants are, and the date that decides membership.
+    pub fn scope_fields(&self) -> crate::schema::FieldSet {
+        use crate::schema::idx;
         let mut set = crate::schema::FieldSet::default();
+        if self.has_scopes() || !self.register.is_empty() {
+            for f in [
+                idx("buyer.id"),
+                idx("buyer.name"),
+                idx("buyer.kind"),
+                idx("participants"),
+                idx("participants[].id"),
+                idx("participants[].name"),
+                idx("date"),
+            ] {
+                set.insert(f);
+            }
+        }
+        set
+    }
+
+    /// The record fields some expression (or scope) of the plan reads.
+    pub fn fields_used(&self) -> crate::schema::FieldSet {
+        let mut set = self.scope_fields();
         for node in &self.nodes {
             match node {
                 Node::Field(_, i) | Node::Extra(_, i) | Node::List(_, i) | Node::VarField(_, _, i) => set.insert(*i),

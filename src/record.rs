@@ -17,6 +17,9 @@ pub struct Record {
     pub stage: Option<u8>,
     pub title: Option<String>,
     pub buyer: Buyer,
+    /// Other authorities taking part in a joint procurement the buyer
+    /// leads (a framework agreement several buyers may call off from).
+    pub participants: Option<Vec<Party>>,
     pub date: Option<NaiveDate>,
     pub category: Option<u8>,
     pub cpv: Option<Vec<String>>,
@@ -264,6 +267,7 @@ impl Record {
             ListField::AwardCriteria => ListVal::Items(Items::Criteria(self.award_criteria.as_deref()?)),
             ListField::Vehicles => ListVal::Items(Items::Vehicles(self.vehicles.as_deref()?)),
             ListField::Exemptions => ListVal::Items(Items::Exemptions(self.exemptions.as_deref()?)),
+            ListField::Participants => ListVal::Items(Items::Participants(self.participants.as_deref()?)),
         })
     }
 
@@ -275,6 +279,7 @@ impl Record {
             ItemKind::Criterion => Items::Criteria(self.award_criteria.as_deref()?),
             ItemKind::Vehicle => Items::Vehicles(self.vehicles.as_deref()?),
             ItemKind::Exemption => Items::Exemptions(self.exemptions.as_deref()?),
+            ItemKind::Participant => Items::Participants(self.participants.as_deref()?),
         })
     }
 
@@ -335,6 +340,7 @@ pub enum Items<'a> {
     Criteria(&'a [Criterion]),
     Vehicles(&'a [Vehicle]),
     Exemptions(&'a [Exemption]),
+    Participants(&'a [Party]),
 }
 
 impl<'a> Items<'a> {
@@ -344,6 +350,7 @@ impl<'a> Items<'a> {
             Items::Criteria(v) => v.len(),
             Items::Vehicles(v) => v.len(),
             Items::Exemptions(v) => v.len(),
+            Items::Participants(v) => v.len(),
         }
     }
 
@@ -357,6 +364,7 @@ impl<'a> Items<'a> {
             Items::Criteria(v) => v.get(i).map(ItemRef::Criterion),
             Items::Vehicles(v) => v.get(i).map(ItemRef::Vehicle),
             Items::Exemptions(v) => v.get(i).map(ItemRef::Exemption),
+            Items::Participants(v) => v.get(i).map(ItemRef::Participant),
         }
     }
 }
@@ -368,6 +376,7 @@ pub enum ItemRef<'a> {
     Criterion(&'a Criterion),
     Vehicle(&'a Vehicle),
     Exemption(&'a Exemption),
+    Participant(&'a Party),
 }
 
 impl<'a> ItemRef<'a> {
@@ -388,6 +397,8 @@ impl<'a> ItemRef<'a> {
             (ItemRef::Exemption(e), ItemField::ExemptionReason) => text(&e.reason),
             (ItemRef::Exemption(e), ItemField::ExemptionApprovedBy) => text(&e.approved_by),
             (ItemRef::Exemption(e), ItemField::ExemptionExpires) => e.expires.map(Val::Date).unwrap_or(Val::Unknown),
+            (ItemRef::Participant(p), ItemField::ParticipantId) => text(&p.id),
+            (ItemRef::Participant(p), ItemField::ParticipantName) => text(&p.name),
             _ => Val::Unknown,
         }
     }
@@ -408,6 +419,8 @@ impl<'a> ItemRef<'a> {
             (ItemRef::Exemption(e), ItemField::ExemptionReason) => e.reason.is_some(),
             (ItemRef::Exemption(e), ItemField::ExemptionApprovedBy) => e.approved_by.is_some(),
             (ItemRef::Exemption(e), ItemField::ExemptionExpires) => e.expires.is_some(),
+            (ItemRef::Participant(p), ItemField::ParticipantId) => p.id.is_some(),
+            (ItemRef::Participant(p), ItemField::ParticipantName) => p.name.is_some(),
             _ => false,
         }
     }
@@ -424,6 +437,11 @@ impl<'a> ItemRef<'a> {
                 v.fuel.map(|f| Domain::Fuel.value(f)).unwrap_or("-")
             ),
             ItemRef::Exemption(e) => or_dash(&e.rule),
+            ItemRef::Participant(p) => p
+                .name
+                .clone()
+                .or_else(|| p.id.clone())
+                .unwrap_or_else(|| "-".to_string()),
         }
     }
 }
@@ -574,6 +592,8 @@ pub mod canonical_json {
         #[serde(skip_serializing_if = "none")]
         buyer: Option<BuyerJ<'a>>,
         #[serde(skip_serializing_if = "none")]
+        participants: Option<Vec<PartyJ<'a>>>,
+        #[serde(skip_serializing_if = "none")]
         date: Option<String>,
         #[serde(skip_serializing_if = "none")]
         category: Option<&'static str>,
@@ -686,6 +706,14 @@ pub mod canonical_json {
             stage: code(Domain::Stage, r.stage),
             title: r.title.as_deref(),
             buyer,
+            participants: r.participants.as_ref().map(|ps| {
+                ps.iter()
+                    .map(|p| PartyJ {
+                        id: p.id.as_deref(),
+                        name: p.name.as_deref(),
+                    })
+                    .collect()
+            }),
             date: r.date.map(|d| d.to_string()),
             category: code(Domain::Category, r.category),
             cpv: r.cpv.as_deref(),

@@ -39,6 +39,10 @@ pub struct RunOptions {
     /// Run on this thread pool instead of one built for the run (`threads`
     /// is then ignored): for a service that runs many small checks.
     pub pool: Option<std::sync::Arc<rayon::ThreadPool>>,
+    /// Add up the records per buyer or per cooperation (`--group-by`).
+    pub group_by: Option<crate::report::groups::GroupBy>,
+    /// Only one member's records and findings (`--member`).
+    pub member: Option<crate::report::groups::MemberView>,
 }
 
 impl Default for RunOptions {
@@ -50,6 +54,8 @@ impl Default for RunOptions {
             messages: true,
             read: Default::default(),
             pool: None,
+            group_by: None,
+            member: None,
         }
     }
 }
@@ -81,7 +87,9 @@ pub fn run(
     };
     let mut engine = Engine::new(plan, opts.lang);
     engine.messages = opts.messages;
-    if !renderer.wants_records() {
+    // Groups and a member's view are counted record by record, on the
+    // full path.
+    if !renderer.wants_records() && opts.group_by.is_none() && opts.member.is_none() {
         return run_summary(plan, &engine, inputs, opts, meta, renderer, pool);
     }
     let two_pass = plan.has_cross_rules();
@@ -96,7 +104,11 @@ pub fn run(
     } else {
         None
     };
-    let mut pass = Pass::new(plan, Vec::new(), decided);
+    let mut pass = Pass::new(plan, opts.lang, Vec::new(), decided);
+    pass.summary.groups = opts
+        .group_by
+        .map(|by| crate::report::groups::Groups::new(by, opts.lang));
+    pass.summary.member = opts.member.clone();
     renderer.begin(plan, meta)?;
     let formatter = renderer.formatter();
     let want = plan.want(fields_wanted(plan));
@@ -178,7 +190,7 @@ fn run_summary(
     renderer: &mut dyn Renderer,
     pool: &rayon::ThreadPool,
 ) -> io::Result<RunResult> {
-    let mut pass = Pass::new(plan, collectors(plan), None);
+    let mut pass = Pass::new(plan, opts.lang, collectors(plan), None);
     renderer.begin(plan, meta)?;
     let want = plan.want(fields_wanted(plan));
     for (base, batch) in batches(inputs, opts) {
@@ -416,6 +428,7 @@ fn evaluate_batch(
 /// The state of the (main) pass over the records.
 struct Pass<'p> {
     plan: &'p Plan,
+    lang: Lang,
     summary: Summary,
     errors: Vec<InputError>,
     /// Hashes of the ids seen, to warn about duplicates.
@@ -437,9 +450,10 @@ struct Pass<'p> {
 }
 
 impl<'p> Pass<'p> {
-    fn new(plan: &'p Plan, collectors: Vec<Collector>, decided: Option<Vec<Decided>>) -> Self {
+    fn new(plan: &'p Plan, lang: Lang, collectors: Vec<Collector>, decided: Option<Vec<Decided>>) -> Self {
         Pass {
             plan,
+            lang,
             summary: Summary::new(plan),
             errors: Vec::new(),
             seen_ids: IdSet::default(),
@@ -462,12 +476,21 @@ impl<'p> Pass<'p> {
         renderer: &mut dyn Renderer,
         formatter: Option<&dyn RecordFormatter>,
     ) -> io::Result<()> {
+        let mut changed = false;
         if !self.seen_ids.insert(id_hash(&evaluated.id)) {
             evaluated.warnings.push(duplicate_id(&evaluated.id));
-            if let Some(f) = formatter {
-                bytes.clear();
-                f.format(self.plan, &evaluated, &mut bytes);
+            changed = true;
+        }
+        if let Some(member) = &self.summary.member {
+            if !member.narrow(self.plan, &mut evaluated, self.lang) {
+                // Not this member's procurement: its report leaves it out.
+                return Ok(());
             }
+            changed = true;
+        }
+        if changed && let Some(f) = formatter {
+            bytes.clear();
+            f.format(self.plan, &evaluated, &mut bytes);
         }
         self.summary.add_record(self.plan, &evaluated);
         match formatter {
@@ -679,6 +702,7 @@ fn cross_fields(plan: &Plan) -> FieldSet {
         }
     }
     let mut want = fields_below(plan, &roots);
+    want.union(plan.scope_fields());
     want.insert(idx("id"));
     want.insert(idx("date"));
     want

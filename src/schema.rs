@@ -93,6 +93,7 @@ pub enum ItemKind {
     Criterion,
     Vehicle,
     Exemption,
+    Participant,
 }
 
 impl ItemKind {
@@ -102,6 +103,7 @@ impl ItemKind {
             ItemKind::Criterion => "award criterion",
             ItemKind::Vehicle => "vehicle",
             ItemKind::Exemption => "exemption",
+            ItemKind::Participant => "participant",
         }
     }
 }
@@ -162,6 +164,7 @@ pub enum ListField {
     AwardCriteria,
     Vehicles,
     Exemptions,
+    Participants,
 }
 
 /// A field of an element of a list of objects.
@@ -180,6 +183,8 @@ pub enum ItemField {
     ExemptionReason,
     ExemptionApprovedBy,
     ExemptionExpires,
+    ParticipantId,
+    ParticipantName,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +222,9 @@ fields! {
     "buyer.name": T::Text, S(Scalar::BuyerName), "buyer's name";
     "buyer.kind": T::Code(Domain::BuyerKind), S(Scalar::BuyerKind), "state | county | municipal | public_body | utility";
     "buyer.unit": T::Text, S(Scalar::BuyerUnit), "unit or department within the buyer";
+    "participants": T::Items(ItemKind::Participant), L(ListField::Participants), "other authorities that take part in a joint procurement led by the buyer";
+    "participants[].id": T::Text, I(ItemKind::Participant, ItemField::ParticipantId), "participant's organisation number";
+    "participants[].name": T::Text, I(ItemKind::Participant, ItemField::ParticipantName), "participant's name";
     "date": T::Date, S(Scalar::Date), "the date that decides which rules and thresholds are in force";
     "category": T::Code(Domain::Category), S(Scalar::Category), "goods | services | works";
     "cpv": T::TextList, L(ListField::Cpv), "CPV codes, main code first";
@@ -384,7 +392,7 @@ pub fn intern(path: &str) -> &'static str {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FieldSet(u128);
 
-const FIELDS_LEN: usize = 47;
+const FIELDS_LEN: usize = 50;
 
 impl FieldSet {
     pub const CAPACITY: usize = 128;

@@ -188,7 +188,7 @@ fn test_runs_the_bundled_policy_tests() {
     let o = anskaff_in(&root(), &["test", "policies"]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     let last = stdout(&o).lines().last().unwrap_or("").to_string();
-    assert_eq!(last, "81 passed, 0 failed");
+    assert_eq!(last, "107 passed, 0 failed");
     let o = anskaff_in(&root(), &["test", "policies", "--run", "split by supplier", "-v"]);
     assert_eq!(code(&o), 0);
     insta::assert_snapshot!("test_run_filter_verbose", stdout(&o));

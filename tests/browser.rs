@@ -174,6 +174,33 @@ fn network_use(net_log: &Path) -> (Vec<String>, Vec<String>) {
     (by_page, browser_urls)
 }
 
+/// Open `report` in Chromium twice: a screenshot `height` pixels tall (kept
+/// in the temporary directory as `keep`, for people to look at), and the
+/// DOM as the browser built it. The DOM, and the net logs of both runs.
+fn screenshot_and_dom(browser: &Path, report: &Path, dir: &Path, height: u32, keep: &str) -> (String, [PathBuf; 2]) {
+    let url = format!("file://{}", report.display());
+    let limit = Duration::from_secs(120);
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let shot = dir.join("report.png");
+    let net_shot = dir.join("net-screenshot.json");
+    let mut cmd = headless(browser, profile.path(), &net_shot);
+    cmd.arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("--window-size=1280,{height}"))
+        .arg(&url);
+    let o = run_with_limit(cmd, limit);
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    let png = std::fs::read(&shot).expect("the screenshot is written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot");
+    let _ = std::fs::copy(&shot, std::env::temp_dir().join(keep));
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let net_dom = dir.join("net-dom.json");
+    let mut cmd = headless(browser, profile.path(), &net_dom);
+    cmd.arg("--dump-dom").arg(&url);
+    let o = run_with_limit(cmd, limit);
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    (String::from_utf8_lossy(&o.stdout).into_owned(), [net_shot, net_dom])
+}
+
 #[test]
 fn the_html_report_renders_in_chromium_without_the_network() {
     let Some(browser) = chromium() else {
@@ -237,32 +264,7 @@ fn the_html_report_renders_in_chromium_without_the_network() {
         }
     }
 
-    let url = format!("file://{}", report.display());
-    let limit = Duration::from_secs(120);
-
-    // A screenshot.
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let shot = dir.path().join("report.png");
-    let net_shot = dir.path().join("net-screenshot.json");
-    let mut cmd = headless(&browser, profile.path(), &net_shot);
-    cmd.arg(format!("--screenshot={}", shot.display()))
-        .arg("--window-size=1280,4000")
-        .arg(&url);
-    let o = run_with_limit(cmd, limit);
-    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
-    let png = std::fs::read(&shot).expect("the screenshot is written");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot");
-    // Kept for people to look at.
-    let _ = std::fs::copy(&shot, std::env::temp_dir().join("anskaff-report.png"));
-
-    // The DOM as the browser built it.
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let net_dom = dir.path().join("net-dom.json");
-    let mut cmd = headless(&browser, profile.path(), &net_dom);
-    cmd.arg("--dump-dom").arg(&url);
-    let o = run_with_limit(cmd, limit);
-    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
-    let dom = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (dom, net_logs) = screenshot_and_dom(&browser, &report, dir.path(), 4000, "anskaff-report.png");
     assert!(dom.contains("<html lang=\"nb\">"), "{}", &dom[..dom.len().min(300)]);
     assert!(dom.contains(&share), "the compliant share of records, {share}");
     assert!(dom.contains(&format!("{compliant} av {records}")));
@@ -275,11 +277,120 @@ fn the_html_report_renders_in_chromium_without_the_network() {
     assert!(figures.iter().all(|f| f.contains("<svg class=\"chart\" role=\"img\"")));
 
     // No request from the page; the browser's own requests are named.
-    for log in [&net_shot, &net_dom] {
+    for log in &net_logs {
         let (by_page, browser_own) = network_use(log);
         assert!(by_page.is_empty(), "the page requested {by_page:?}");
         if !browser_own.is_empty() {
             eprintln!("note: Chromium's own requests (not the page's): {browser_own:?}");
         }
+    }
+}
+
+/// The report grouped by cooperation (`--group-by cooperation`): the
+/// overview that puts Innherred innkjøp's members side by side, per strategy
+/// area, and one section per member, as Chromium draws them.
+#[test]
+fn the_cooperation_overview_renders_in_chromium() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("ANSKAFF_REQUIRE_BROWSER").is_some() {
+            panic!("Chromium is required (ANSKAFF_REQUIRE_BROWSER is set) but /usr/bin/chromium is missing");
+        }
+        eprintln!("SKIPPED: Chromium not found; the cooperation overview was not checked in a browser");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let report = dir.path().join("cooperation.html");
+    let o = Command::new(env!("CARGO_BIN_EXE_anskaff"))
+        .args([
+            "check",
+            "--policy",
+            "policies",
+            "--group-by",
+            "cooperation",
+            "--format",
+            "html",
+            "--output",
+        ])
+        .arg(&report)
+        .arg("examples/cooperation.jsonl")
+        .output()
+        .expect("anskaff runs");
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    // The figures as the JSON report has them.
+    let o = Command::new(env!("CARGO_BIN_EXE_anskaff"))
+        .args([
+            "check",
+            "--policy",
+            "policies",
+            "--group-by",
+            "cooperation",
+            "--format",
+            "json",
+            "--summary",
+            "examples/cooperation.jsonl",
+        ])
+        .output()
+        .expect("anskaff runs");
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let innherred = json["summary"]["groups"]["groups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["id"] == "innherred-innkjop"))
+        .cloned()
+        .expect("Innherred innkjøp is a group");
+    let members: Vec<(String, String)> = innherred["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            let nok = &m["spend"]["NOK"];
+            let (c, t) = (
+                nok["compliant"]
+                    .as_str()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .unwrap_or(0.0),
+                nok["total"].as_str().and_then(|s| s.parse::<f64>().ok()).unwrap_or(1.0),
+            );
+            let share = (c * 1000.0 / t).round() as u64;
+            let share = if share.is_multiple_of(10) {
+                format!("{} %", share / 10)
+            } else {
+                format!("{},{} %", share / 10, share % 10)
+            };
+            (m["name"].as_str().unwrap_or("").to_string(), share)
+        })
+        .collect();
+    assert_eq!(members.len(), 6, "the six municipalities of Innherred innkjøp");
+
+    let (dom, net_logs) = screenshot_and_dom(&browser, &report, dir.path(), 2400, "anskaff-cooperation.png");
+    let start = dom
+        .find("<section id=\"coop-1-innherred-innkjop\"")
+        .expect("the overview section");
+    let overview = &dom[start..];
+    let overview = &overview[..overview.find("</section>").expect("closed")];
+    assert!(overview.contains("Innherred innkjøp: medlemmene side om side"));
+    // One matrix chart, members over areas, with its words and its table.
+    assert_eq!(overview.matches("<svg class=\"chart\" role=\"img\"").count(), 1);
+    for (name, share) in &members {
+        assert!(
+            overview.contains(&format!("{name}: Alle områder {share}")),
+            "{name} with {share} of its value compliant, in the chart's description"
+        );
+        assert!(
+            overview.contains(&format!("<th scope=\"row\" class=\"nw\">{name}</th>")),
+            "{name} in the table"
+        );
+    }
+    // A section per member, after the overview; not in the table of contents.
+    for (i, (name, _)) in members.iter().enumerate() {
+        let id = format!("<section id=\"member-1-{}-", i + 1);
+        let at = dom.find(&id).unwrap_or_else(|| panic!("a section for {name}"));
+        assert!(at > start);
+        assert!(dom[at..].contains(&format!("{name} · Innherred innkjøp")));
+    }
+    let nav = &dom[dom.find("<nav").expect("nav")..dom.find("</nav>").expect("nav")];
+    assert!(nav.contains("#coop-1-innherred-innkjop") && !nav.contains("#member-1-1-"));
+    for log in &net_logs {
+        let (by_page, _) = network_use(log);
+        assert!(by_page.is_empty(), "the page requested {by_page:?}");
     }
 }

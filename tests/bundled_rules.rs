@@ -758,13 +758,22 @@ fn viken_buyer_id_is_normalised() {
 
 #[test]
 fn viken_rules_are_unknown_without_a_buyer_id_when_they_would_fail() {
+    // Without the organisation number the register still knows Viken by
+    // its name; without either it cannot tell whose procurement it is.
     let f = finding(
         viken_policies(),
-        &viken_vehicles(&["diesel"]).del("buyer.id"),
+        &viken_vehicles(&["diesel"]).del("buyer.id").del("buyer.name"),
         "VIKEN-KLIMA-1",
     );
     assert_eq!(f.outcome, Unknown);
     assert!(f.missing.contains(&"buyer.id"), "{:?}", f.missing);
+    assert!(f.missing.contains(&"buyer.name"), "{:?}", f.missing);
+    let by_name = finding(
+        viken_policies(),
+        &viken_vehicles(&["diesel"]).del("buyer.id"),
+        "VIKEN-KLIMA-1",
+    );
+    assert_eq!(by_name.outcome, Fail);
 }
 
 #[test]

@@ -243,6 +243,7 @@ enum Entry<'a> {
     Quoted(&'static str, &'a Spanned<String>),
     Word(&'static str, &'a str, Span),
     InForce(&'a InForce),
+    Scope(&'a Scope),
     Condition(&'static str, &'a Expr),
     Across(&'a Across),
 }
@@ -254,6 +255,7 @@ impl Entry<'_> {
             Entry::Quoted(_, s) => Some(Extent::of(s.span)),
             Entry::Word(_, _, span) => Some(Extent::of(*span)),
             Entry::InForce(f) => Some(Extent::of(f.span)),
+            Entry::Scope(sc) => Some(Extent::of(sc.span)),
             Entry::Condition(_, e) => Some(Extent::of(e.span)),
             Entry::Across(a) => Some(across_extent(a)),
         }
@@ -739,6 +741,25 @@ impl<'s> Printer<'s> {
                     self.text(&format!(" to {}", d.node.format("%Y-%m-%d")));
                 }
             }
+            Entry::Scope(sc) => {
+                self.text("for ");
+                // More than two targets: one a line, under the first.
+                let outer = self.indent;
+                self.indent = outer + 4;
+                for (i, target) in sc.targets.iter().enumerate() {
+                    if i > 0 {
+                        self.text(",");
+                        if sc.targets.len() > 2 {
+                            self.newline();
+                        } else {
+                            self.text(" ");
+                        }
+                    }
+                    self.flush(target.name.span.start);
+                    self.text(&format!("{} {}", target.kind.keyword(), quote(&target.name.node)));
+                }
+                self.indent = outer;
+            }
             Entry::Condition(keyword, e) => {
                 self.text(&format!("{keyword} "));
                 self.condition(e);
@@ -1064,6 +1085,9 @@ fn header_entries(h: &Header) -> Vec<Entry<'_>> {
     if let Some(f) = &h.in_force {
         entries.push(Entry::InForce(f));
     }
+    if let Some(sc) = &h.scope {
+        entries.push(Entry::Scope(sc));
+    }
     if let Some(w) = &h.applies {
         entries.push(Entry::Condition("when", w));
     }
@@ -1085,6 +1109,9 @@ fn rule_entries(r: &Rule) -> Vec<Entry<'_>> {
     }
     if let Some(f) = &r.in_force {
         entries.push(Entry::InForce(f));
+    }
+    if let Some(sc) = &r.scope {
+        entries.push(Entry::Scope(sc));
     }
     if let Some(w) = &r.applies {
         entries.push(Entry::Condition("when", w));

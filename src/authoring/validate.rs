@@ -37,6 +37,7 @@ pub fn validate(paths: &[PathBuf], overrides: &[(String, String)]) -> Validation
     let (mut diagnostics, sources) = match crate::check::compile(loaded, overrides) {
         Ok((plan, warnings)) => {
             constant_conditions(&plan, &mut lints);
+            scopes_that_never_meet(&plan, &mut lints);
             messages_reading_more(&plan, &mut lints);
             (warnings, plan.sources)
         }
@@ -267,6 +268,58 @@ fn must_without_basis(files: &[LoadedFile], out: &mut Vec<Diagnostic>) {
 // ------------------------------------------------------------------ conditions
 
 /// Conditions (and parts of them) that never or always hold.
+/// A rule for named authorities, in a policy for the members of
+/// cooperations none of them ever belonged to: the rule never applies.
+fn scopes_that_never_meet(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    use crate::plan::ScopeTarget;
+    let reg = &plan.register;
+    for rule in &plan.rules {
+        let (Some(own), Some(policy)) = (&rule.scope, &plan.policies[rule.policy as usize].scope) else {
+            continue;
+        };
+        let coops: Vec<_> = policy
+            .targets
+            .iter()
+            .filter_map(|t| match t {
+                ScopeTarget::Members(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        let named: Vec<_> = own
+            .targets
+            .iter()
+            .filter_map(|t| match t {
+                ScopeTarget::Authority(a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        if coops.len() != policy.targets.len() || named.len() != own.targets.len() {
+            continue;
+        }
+        let ever_member = |a| {
+            coops.iter().any(|&c| {
+                let c = reg.cooperation(c);
+                !c.complete || c.members.iter().any(|m| m.authority == a)
+            })
+        };
+        if named.iter().any(|&a| ever_member(a)) {
+            continue;
+        }
+        let names = reg.names(&named, "or");
+        out.push(
+            Diagnostic::warning(format!(
+                "rule `{}` is {}, but {names} never belonged to the cooperations its policy is for; the rule never applies",
+                rule.id, own.text
+            ))
+            .at(rule.file, rule.span, "never applies")
+            .help(format!(
+                "add the membership to the register, or move the rule to a policy that is {}",
+                own.text
+            )),
+        );
+    }
+}
+
 fn constant_conditions(plan: &Plan, out: &mut Vec<Diagnostic>) {
     let mut roots: Vec<(NodeId, &str)> = plan
         .policies

@@ -3,6 +3,7 @@
 use super::{LangArg, exit, load_plan, parse_set};
 use crate::finding::Outcome;
 use crate::input::InputSpec;
+use crate::report::groups::{GroupBy, MemberView};
 use crate::report::{self, Meta, RenderOptions, ReportFormat};
 use crate::run::{self, RunOptions};
 use crate::syntax::ast::Severity;
@@ -57,6 +58,13 @@ pub struct CheckArgs {
     /// Exit with 1 only for NEW failures (at or above --fail-on) since --baseline
     #[arg(long, requires = "baseline")]
     fail_on_new: bool,
+    /// Report per buyer, or per cooperation and member (through the organisation register)
+    #[arg(long, value_enum, value_name = "BY")]
+    group_by: Option<GroupByArg>,
+    /// The report for one member's council: its records and its rules only
+    /// (a register id, an organisation number or a name)
+    #[arg(long, value_name = "ORG")]
+    member: Option<String>,
     #[command(flatten)]
     input: super::InputArgs,
 }
@@ -80,6 +88,23 @@ impl From<Format> for ReportFormat {
             Format::Markdown => ReportFormat::Markdown,
             Format::Junit => ReportFormat::Junit,
             Format::Csv => ReportFormat::Csv,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GroupByArg {
+    /// one group per buyer (and participant of a joint procurement)
+    Buyer,
+    /// one group per cooperation, with its members
+    Cooperation,
+}
+
+impl From<GroupByArg> for GroupBy {
+    fn from(g: GroupByArg) -> Self {
+        match g {
+            GroupByArg::Buyer => GroupBy::Buyer,
+            GroupByArg::Cooperation => GroupBy::Cooperation,
         }
     }
 }
@@ -121,6 +146,14 @@ pub fn check(args: CheckArgs) -> u8 {
         },
         None => None,
     };
+    let member = match args.member.as_deref().map(|m| MemberView::find(&plan, m)).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: --member: {e}");
+            return exit::USAGE;
+        }
+    };
+    let group_by = args.group_by.map(GroupBy::from);
     let lang = args.lang.map(Into::into).unwrap_or(format.default_lang());
     let inputs: Vec<InputSpec> = args.records.iter().map(|r| InputSpec::parse(r)).collect();
     let meta = Meta {
@@ -141,6 +174,8 @@ pub fn check(args: CheckArgs) -> u8 {
         batch: args.batch.max(1),
         messages: !args.summary,
         read,
+        group_by,
+        member,
         ..RunOptions::default()
     };
     let color = match args.color {
@@ -168,6 +203,7 @@ pub fn check(args: CheckArgs) -> u8 {
             color,
             bom: args.bom,
             baseline,
+            group_by,
         };
         let mut renderer = report::renderer(format, Box::new(&mut writer), &options);
         let result = run::run(&plan, &inputs, &opts, &meta, renderer.as_mut());

@@ -650,6 +650,19 @@ impl<'de> Fields<'de> for ItemTarget<'_, Vehicle> {
     }
 }
 
+impl<'de> Fields<'de> for ItemTarget<'_, Party> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
+        let at = self.at(key);
+        let item = &mut *self.item;
+        match key {
+            "id" => item.id = wanted!(cx, map, "participants[].id", Leaf::read(map)?.text(cx, at)).flatten(),
+            "name" => item.name = wanted!(cx, map, "participants[].name", Leaf::read(map)?.text(cx, at)).flatten(),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 impl<'de> Fields<'de> for ItemTarget<'_, Exemption> {
     // Exemptions are always read whole: any rule may be waived.
     fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A, cx: &mut Cx) -> Result<bool, A::Error> {
@@ -922,6 +935,15 @@ impl<'de> Fields<'de> for RecordTarget<'_> {
                 cx,
                 at,
             })?,
+            "participants" => {
+                r.participants = wanted!(
+                    cx,
+                    map,
+                    "participants",
+                    map.next_value_seed(ItemListSeed::new(cx, "participants"))?
+                )
+                .flatten()
+            }
             "date" => r.date = wanted!(cx, map, "date", Leaf::read(map)?.date(cx, at)).flatten(),
             "category" => {
                 r.category = wanted!(cx, map, "category", Leaf::read(map)?.code(Domain::Category, cx, at)).flatten()

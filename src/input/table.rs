@@ -1681,6 +1681,8 @@ impl<'m> RowState<'m> {
             // An exemption whose expiry or rule cannot be read would waive
             // the rule for ever, or the wrong rule: it is not read at all.
             ItemKind::Exemption => self.exemption_failed = true,
+            // Participants are read from one column of names (below).
+            ItemKind::Participant => {}
         }
     }
 
@@ -1796,6 +1798,33 @@ impl<'m> RowState<'m> {
                     self.exemption_failed = true;
                     self.warn(target, at, format!("{} is not a list of rule ids", cell.describe()));
                 }
+            },
+            // "Steinkjer kommune; 944 000 111": names, or organisation
+            // numbers, separated by semicolons.
+            ListField::Participants => match cell.as_text() {
+                Some(t) => {
+                    let parties = t
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| {
+                            let number = p.chars().all(|c| c.is_ascii_digit() || c.is_whitespace());
+                            crate::record::Party {
+                                id: number.then(|| p.to_string()),
+                                name: (!number).then(|| p.to_string()),
+                            }
+                        })
+                        .collect();
+                    self.rec.participants = Some(parties);
+                }
+                None => self.warn(
+                    target,
+                    at,
+                    format!(
+                        "{} is not a list of participants such as \"Steinkjer kommune; Verdal kommune\"",
+                        cell.describe()
+                    ),
+                ),
             },
         }
     }

@@ -19,11 +19,17 @@ pub const HEADER: [&str; 8] = [
     "record", "source", "rule", "severity", "outcome", "value", "currency", "message",
 ];
 
+/// The columns a grouped report (`--group-by`) writes first.
+pub const GROUP_HEADER: [&str; 2] = ["group", "member"];
+
 pub struct CsvRenderer<W: Write> {
     /// The output until `begin` writes the byte-order mark.
     raw: Option<W>,
     out: Option<::csv::Writer<W>>,
     bom: bool,
+    /// `--group-by`: a row per group, record and rule that is the group's.
+    group_by: Option<super::groups::GroupBy>,
+    lang: crate::syntax::ast::Lang,
 }
 
 impl<W: Write> CsvRenderer<W> {
@@ -32,7 +38,16 @@ impl<W: Write> CsvRenderer<W> {
             raw: Some(out),
             out: None,
             bom,
+            group_by: None,
+            lang: crate::syntax::ast::Lang::En,
         }
+    }
+
+    /// One row per group, record and rule of the group (`--group-by`),
+    /// with the group (and, by cooperation, the member) first.
+    pub fn grouped(mut self, by: Option<super::groups::GroupBy>) -> Self {
+        self.group_by = by;
+        self
     }
 
     fn writer(&mut self) -> io::Result<&mut ::csv::Writer<W>> {
@@ -73,39 +88,66 @@ fn csv_error(e: ::csv::Error) -> io::Error {
 }
 
 impl<W: Write> Renderer for CsvRenderer<W> {
-    fn begin(&mut self, _plan: &Plan, _meta: &Meta) -> io::Result<()> {
-        self.writer()?.write_record(HEADER).map_err(csv_error)
+    fn begin(&mut self, _plan: &Plan, meta: &Meta) -> io::Result<()> {
+        self.lang = meta.lang;
+        let grouped = self.group_by.is_some();
+        let header = GROUP_HEADER.iter().filter(|_| grouped).chain(HEADER.iter());
+        self.writer()?.write_record(header).map_err(csv_error)
     }
 
     fn record(&mut self, plan: &Plan, r: &Evaluated) -> io::Result<()> {
-        let source = r.source.display();
-        let (amount, currency) = match &r.value {
-            Some(m) => (super::json::decimal(m.amount), m.currency.to_string()),
-            None => (String::new(), String::new()),
+        let Some(by) = self.group_by else {
+            return self.rows(plan, r, &[], &r.findings.iter().collect::<Vec<_>>());
         };
-        let out = self.writer()?;
-        for f in &r.findings {
-            let Some(rule) = plan.rules.get(f.rule as usize) else {
-                continue;
-            };
-            out.write_record([
-                neutralise(&r.id).as_ref(),
-                neutralise(&source).as_ref(),
-                neutralise(&rule.id).as_ref(),
-                rule.severity.as_str(),
-                f.outcome.as_str(),
-                // A number, also when negative: not a formula.
-                amount.as_str(),
-                neutralise(&currency).as_ref(),
-                neutralise(&f.message).as_ref(),
-            ])
-            .map_err(csv_error)?;
+        for place in super::groups::places(plan, r, by, self.lang) {
+            let member = place.member.as_ref().map(|m| m.1.as_str()).unwrap_or("");
+            let findings = super::groups::findings_for(plan, r, place.parties);
+            self.rows(plan, r, &[&place.name, member], &findings)?;
         }
         Ok(())
     }
 
     fn finish(&mut self, _plan: &Plan, _meta: &Meta, _summary: &Summary, _errors: &[InputError]) -> io::Result<()> {
         self.writer()?.flush()
+    }
+}
+
+impl<W: Write> CsvRenderer<W> {
+    /// The rows of `findings` of `r`, after the cells in `lead`.
+    fn rows(
+        &mut self,
+        plan: &Plan,
+        r: &Evaluated,
+        lead: &[&str],
+        findings: &[&crate::finding::Finding],
+    ) -> io::Result<()> {
+        let source = r.source.display();
+        let (amount, currency) = match &r.value {
+            Some(m) => (super::json::decimal(m.amount), m.currency.to_string()),
+            None => (String::new(), String::new()),
+        };
+        let out = self.writer()?;
+        for f in findings {
+            let Some(rule) = plan.rules.get(f.rule as usize) else {
+                continue;
+            };
+            let lead = lead.iter().map(|c| neutralise(c));
+            let row: Vec<Cow<'_, str>> = lead
+                .chain([
+                    neutralise(&r.id),
+                    neutralise(&source),
+                    neutralise(&rule.id),
+                    Cow::Borrowed(rule.severity.as_str()),
+                    Cow::Borrowed(f.outcome.as_str()),
+                    // A number, also when negative: not a formula.
+                    Cow::Borrowed(amount.as_str()),
+                    neutralise(&currency),
+                    neutralise(&f.message),
+                ])
+                .collect();
+            out.write_record(row.iter().map(|c| c.as_bytes())).map_err(csv_error)?;
+        }
+        Ok(())
     }
 }
 

@@ -8,7 +8,9 @@
 //! keeps no record.
 
 use super::baseline::Comparison;
-use super::page::{Bar, Block, Cell, Chart, ChartKind, Page, Section, Series, StatusBar, Table, Tone};
+use super::page::{
+    Bar, Block, Cell, Chart, ChartKind, MatrixCell, MatrixRow, Page, Section, Series, StatusBar, Table, Tone,
+};
 use super::{Meta, Renderer, Summary, status_word};
 use crate::finding::{Evaluated, InputError, Status};
 use crate::plan::Plan;
@@ -212,7 +214,7 @@ pub fn render(page: &Page, meta: &Meta) -> String {
         let _ = writeln!(o, "<p class=\"lead\">{}</p>", escape(line));
     }
     let _ = write!(o, "<nav aria-label=\"{}\"><ol>", t(lang, "Contents", "Innhold"));
-    for s in &page.sections {
+    for s in page.sections.iter().filter(|s| !s.nested) {
         let _ = write!(o, "<li><a href=\"#{}\">{}</a></li>", s.id, escape(&s.title));
     }
     o.push_str("</ol></nav>\n</header>\n<main>\n");
@@ -313,6 +315,7 @@ impl Html {
             ChartKind::Status(bars) => (status_svg(bars, lang), status_desc(bars)),
             ChartKind::Trend { labels, series } => (trend_svg(labels, series), trend_desc(labels, series, lang)),
             ChartKind::Bars(bars) => (bars_svg(bars), bars_desc(bars)),
+            ChartKind::Matrix { columns, rows } => (matrix_svg(columns, rows, lang), matrix_desc(columns, rows)),
             ChartKind::Empty(text) => (empty_svg(text), text.clone()),
         };
         let (width, height, body) = svg;
@@ -322,7 +325,7 @@ impl Html {
             escape(&desc)
         );
         match &c.kind {
-            ChartKind::Status(_) => {
+            ChartKind::Status(_) | ChartKind::Matrix { .. } => {
                 let _ = writeln!(
                     o,
                     "<ul class=\"legend\"><li><span class=\"swatch ok\"></span>{}</li><li><span class=\"swatch bad\"></span>{}</li><li><span class=\"swatch miss\"></span>{}</li></ul>",
@@ -543,6 +546,147 @@ fn status_svg(bars: &[StatusBar], lang: Lang) -> Svg {
         o.push('\n');
     }
     (WIDTH as u32, height as u32, o)
+}
+
+/// Rows side by side (members over strategy areas): a row label, then per
+/// column a small bar split into compliant, non-compliant and incomplete,
+/// with the share that complies written above it.
+fn matrix_svg(columns: &[String], rows: &[MatrixRow], lang: Lang) -> Svg {
+    let label_w = 190.0;
+    let head = 46.0;
+    let row_h = 46.0;
+    let k = columns.len().max(1) as f64;
+    let col_w = (WIDTH - label_w) / k;
+    let bar_w = (col_w - 12.0).max(8.0);
+    let chars = ((col_w - 6.0) / 7.6).max(4.0) as usize;
+    let height = head + rows.len() as f64 * row_h;
+    let mut o = String::new();
+    // Column heads in up to two lines.
+    for (c, title) in columns.iter().enumerate() {
+        let x = label_w + c as f64 * col_w;
+        let (first, rest) = split_line(title, chars);
+        let _ = write!(
+            o,
+            "<text class=\"small label\" x=\"{}\" y=\"16\">{}</text>",
+            n(x),
+            escape(&first)
+        );
+        if !rest.is_empty() {
+            let _ = write!(
+                o,
+                "<text class=\"small label\" x=\"{}\" y=\"33\">{}</text>",
+                n(x),
+                escape(&cut(&rest, chars))
+            );
+        }
+    }
+    o.push('\n');
+    for (r, row) in rows.iter().enumerate() {
+        let y = head + r as f64 * row_h;
+        let _ = write!(
+            o,
+            "<line class=\"grid\" x1=\"0\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/><text class=\"label\" x=\"0\" y=\"{}\">{}</text>",
+            n(y + 2.0),
+            n(WIDTH),
+            n(y + 2.0),
+            n(y + 30.0),
+            escape(&cut(&row.label, 22))
+        );
+        for (c, cell) in row.cells.iter().enumerate() {
+            let x = label_w + c as f64 * col_w;
+            matrix_cell(&mut o, cell.as_ref(), x, y, bar_w, lang);
+        }
+        o.push('\n');
+    }
+    (WIDTH as u32, height.ceil() as u32, o)
+}
+
+fn matrix_cell(o: &mut String, cell: Option<&MatrixCell>, x: f64, y: f64, w: f64, lang: Lang) {
+    let bar_y = y + 24.0;
+    let Some(cell) = cell else {
+        let _ = write!(
+            o,
+            "<rect class=\"s-none\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\"/><text class=\"axis\" x=\"{}\" y=\"{}\">–</text>",
+            n(x + 0.5),
+            n(bar_y),
+            n(w),
+            n(x),
+            n(y + 19.0)
+        );
+        return;
+    };
+    let _ = write!(
+        o,
+        "<text class=\"small label\" x=\"{}\" y=\"{}\">{}</text>",
+        n(x),
+        n(y + 19.0),
+        escape(&cell.text)
+    );
+    let total: f64 = cell.parts.iter().filter(|p| p.is_finite() && **p > 0.0).sum();
+    if total <= 0.0 {
+        let _ = write!(
+            o,
+            "<rect class=\"s-none\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\"/>",
+            n(x + 0.5),
+            n(bar_y),
+            n(w)
+        );
+        return;
+    }
+    let mut at = x;
+    for (j, class) in ["s-ok", "s-bad", "s-miss"].iter().enumerate() {
+        let part = cell.parts[j];
+        if !part.is_finite() || part <= 0.0 {
+            continue;
+        }
+        let pw = part / total * w;
+        let _ = write!(
+            o,
+            "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\" stroke=\"#fff\" stroke-width=\"1\"><title>{}</title></rect>",
+            n(at),
+            n(bar_y),
+            n(pw),
+            status_word(STATUSES[j], lang)
+        );
+        at += pw;
+    }
+}
+
+/// Split `text` at a space so that the first line has at most `max`
+/// characters.
+fn split_line(text: &str, max: usize) -> (String, String) {
+    if text.chars().count() <= max {
+        return (text.to_string(), String::new());
+    }
+    let mut first = String::new();
+    let mut words = text.split(' ').peekable();
+    while let Some(w) = words.peek() {
+        let len = first.chars().count() + usize::from(!first.is_empty()) + w.chars().count();
+        if len > max && !first.is_empty() {
+            break;
+        }
+        if !first.is_empty() {
+            first.push(' ');
+        }
+        first.push_str(w);
+        words.next();
+    }
+    let rest: Vec<&str> = words.collect();
+    (cut(&first, max).into_owned(), rest.join(" "))
+}
+
+fn matrix_desc(columns: &[String], rows: &[MatrixRow]) -> String {
+    rows.iter()
+        .map(|r| {
+            let cells: Vec<String> = columns
+                .iter()
+                .zip(&r.cells)
+                .filter_map(|(c, cell)| cell.as_ref().map(|cell| format!("{c} {}", cell.text)))
+                .collect();
+            format!("{}: {}", r.label, cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn status_desc(bars: &[StatusBar]) -> String {

@@ -101,6 +101,9 @@ pub(crate) struct PolicyJson<'a> {
     file: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_force: Option<PeriodJson>,
+    /// Whose procurements it is for, as written: `for members of "…"`.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -183,6 +186,34 @@ struct FindingJson<'a> {
     notes: &'a [String],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     related: &'a [String],
+    /// In a joint procurement, the parties the rule is for when it is not
+    /// everyone's (by their keys in `parties`).
+    #[serde(rename = "for", skip_serializing_if = "Vec::is_empty")]
+    for_parties: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PartyJson<'a> {
+    role: &'static str,
+    /// The register's id, else the organisation number, else the name.
+    key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    /// Whether the organisation register knows it.
+    in_register: bool,
+}
+
+#[derive(Serialize)]
+struct AppliedJson<'a> {
+    policy: &'a str,
+    /// `true`, `false`, or `null` when it cannot be told.
+    applies: Option<bool>,
+    why: &'a str,
+    /// The parties it is for (by key).
+    #[serde(rename = "for")]
+    for_parties: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -211,10 +242,30 @@ struct RecordJson<'a> {
     date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<MoneyJson>,
+    /// The buyer and the participants, as the register knows them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    parties: Vec<PartyJson<'a>>,
+    /// Which policies with a `for` scope are for the record, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    policies: Vec<AppliedJson<'a>>,
+    /// What the register says about the parties.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    notes: &'a [String],
     areas: Vec<AreaStatusJson<'a>>,
     findings: Vec<FindingJson<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<WarningJson<'a>>,
+}
+
+/// The keys of the parties in `set`.
+fn party_keys(plan: &Plan, scope: &crate::scope::RecordScope, set: crate::scope::PartySet) -> Vec<String> {
+    scope
+        .parties
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| set & (1 << i) != 0)
+        .map(|(_, p)| p.key(&plan.register))
+        .collect()
 }
 
 /// Formats a record's entry of the JSON report, on any thread.
@@ -230,6 +281,36 @@ impl RecordFormatter for JsonRecords {
             buyer: r.buyer_name.as_deref().or(r.buyer_id.as_deref()),
             date: r.date.map(|d| d.to_string()),
             value: r.value.as_ref().map(money),
+            parties: r
+                .scope
+                .iter()
+                .flat_map(|s| &s.parties)
+                .map(|p| PartyJson {
+                    role: match p.role {
+                        crate::scope::Role::Buyer => "buyer",
+                        crate::scope::Role::Participant => "participant",
+                    },
+                    key: p.key(&plan.register),
+                    id: p.id.as_deref(),
+                    name: p.name.as_deref(),
+                    in_register: p.authority().is_some(),
+                })
+                .collect(),
+            policies: r
+                .scope
+                .iter()
+                .flat_map(|s| plan.policies.iter().zip(&s.policies).map(move |(p, d)| (s, p, d)))
+                .filter_map(|(s, p, d)| {
+                    let d = d.as_ref()?;
+                    Some(AppliedJson {
+                        policy: &p.id,
+                        applies: d.applies(),
+                        why: &d.why,
+                        for_parties: party_keys(plan, s, d.parties()),
+                    })
+                })
+                .collect(),
+            notes: r.scope.as_deref().map_or(&[], |s| &s.notes),
             areas: Standing::of(plan, &r.findings)
                 .areas
                 .iter()
@@ -242,7 +323,7 @@ impl RecordFormatter for JsonRecords {
                     })
                 })
                 .collect(),
-            findings: r.findings.iter().map(|f| finding(plan, f)).collect(),
+            findings: r.findings.iter().map(|f| finding(plan, r, f)).collect(),
             warnings: r
                 .warnings
                 .iter()
@@ -260,8 +341,14 @@ impl RecordFormatter for JsonRecords {
     }
 }
 
-fn finding<'a>(plan: &'a Plan, f: &'a Finding) -> FindingJson<'a> {
+fn finding<'a>(plan: &'a Plan, r: &'a Evaluated, f: &'a Finding) -> FindingJson<'a> {
     let rule = &plan.rules[f.rule as usize];
+    let for_parties = match r.scope.as_deref() {
+        Some(scope) if scope.parties.len() > 1 && scope.parties_of(plan, f.rule) != scope.all() => {
+            party_keys(plan, scope, scope.parties_of(plan, f.rule))
+        }
+        _ => Vec::new(),
+    };
     FindingJson {
         rule: &rule.id,
         outcome: f.outcome.as_str(),
@@ -278,6 +365,7 @@ fn finding<'a>(plan: &'a Plan, f: &'a Finding) -> FindingJson<'a> {
         }),
         notes: &f.notes,
         related: &f.related,
+        for_parties,
     }
 }
 
@@ -406,6 +494,87 @@ struct SummaryJson<'a> {
     largest_non_compliant: Vec<HighlightJson<'a>>,
     exemptions: Vec<ExemptionJson<'a>>,
     exemptions_omitted: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<GroupsJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<MemberJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct MemberJson<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct GroupsJson<'a> {
+    by: &'static str,
+    groups: Vec<GroupJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct GroupJson<'a> {
+    #[serde(flatten)]
+    figures: BreakdownJson<'a>,
+    areas: Vec<BreakdownJson<'a>>,
+    rules: Vec<GroupRuleJson<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    members: Vec<GroupJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct GroupRuleJson<'a> {
+    id: &'a str,
+    counts: CountsJson,
+}
+
+fn group<'a>(plan: &'a Plan, id: &'a str, name: &'a str, t: &'a super::groups::Tally) -> GroupJson<'a> {
+    GroupJson {
+        figures: BreakdownJson {
+            id: Some(id),
+            name: Some(name),
+            ..breakdown(&t.overall)
+        },
+        areas: plan
+            .areas
+            .iter()
+            .zip(&t.areas)
+            .filter(|(_, b)| b.records > 0)
+            .map(|(a, b)| BreakdownJson {
+                id: Some(&a.id),
+                ..breakdown(b)
+            })
+            .collect(),
+        rules: plan
+            .rules
+            .iter()
+            .zip(&t.rules)
+            .filter(|(_, tally)| tally.counts.iter().sum::<u64>() > 0)
+            .map(|(r, tally)| GroupRuleJson {
+                id: &r.id,
+                counts: counts(tally),
+            })
+            .collect(),
+        members: Vec::new(),
+    }
+}
+
+fn groups<'a>(plan: &'a Plan, g: &'a super::groups::Groups) -> GroupsJson<'a> {
+    GroupsJson {
+        by: g.by.as_str(),
+        groups: g
+            .ordered()
+            .into_iter()
+            .map(|(key, grp)| GroupJson {
+                members: grp
+                    .members
+                    .iter()
+                    .map(|(k, (name, t))| group(plan, k, name, t))
+                    .collect(),
+                ..group(plan, key, &grp.name, &grp.tally)
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -449,6 +618,7 @@ pub(crate) fn policies(plan: &Plan) -> Vec<PolicyJson<'_>> {
             source: p.source.as_deref(),
             file: &p.file,
             in_force: period(&p.in_force),
+            scope: p.scope.as_ref().map(|s| s.text.as_str()),
         })
         .collect()
 }
@@ -679,6 +849,11 @@ impl<W: Write> Renderer for JsonRenderer<W> {
                 })
                 .collect(),
             exemptions_omitted: s.exemptions_omitted,
+            groups: s.groups.as_ref().map(|g| groups(plan, g)),
+            member: s.member.as_ref().map(|m| MemberJson {
+                id: &m.key,
+                name: &m.name,
+            }),
         };
         self.field("summary", &summary, true)?;
         self.out.write_all(b"}\n")?;

@@ -25,6 +25,10 @@ pub struct JunitRenderer<W: Write> {
     suites: Vec<Suite>,
     /// Bytes of test cases a policy keeps in memory before spilling.
     spool: usize,
+    /// `--group-by`: one suite per group (by cooperation: per member),
+    /// named and keyed, instead of one per policy.
+    group_by: Option<super::groups::GroupBy>,
+    grouped: Vec<(String, String, Suite)>,
 }
 
 struct Suite {
@@ -41,6 +45,8 @@ impl<W: Write> JunitRenderer<W> {
             lang: Lang::En,
             suites: Vec::new(),
             spool: SPOOL,
+            group_by: None,
+            grouped: Vec::new(),
         }
     }
 
@@ -51,6 +57,72 @@ impl<W: Write> JunitRenderer<W> {
             self.spool = usize::MAX;
         }
         self
+    }
+
+    /// One `<testsuite>` per group (`--group-by`): per buyer, or per
+    /// cooperation and member.
+    pub fn grouped(mut self, by: Option<super::groups::GroupBy>) -> Self {
+        self.group_by = by;
+        self
+    }
+}
+
+impl Suite {
+    fn new(spool: usize) -> Suite {
+        Suite {
+            cases: io::BufWriter::new(SpooledTempFile::new(spool)),
+            tests: 0,
+            failures: 0,
+            skipped: 0,
+        }
+    }
+
+    /// The test case of a finding that applied (a `not_applicable` one is
+    /// none).
+    fn case(&mut self, plan: &Plan, r: &Evaluated, f: &Finding, lang: Lang) -> io::Result<()> {
+        if f.outcome == Outcome::NotApplicable {
+            return Ok(());
+        }
+        let Some(rule) = plan.rules.get(f.rule as usize) else {
+            return Ok(());
+        };
+        let Some(policy) = plan.policies.get(rule.policy as usize) else {
+            return Ok(());
+        };
+        self.tests += 1;
+        let name = format!("{} · {}", r.id, rule.id);
+        let out = &mut self.cases;
+        write!(
+            out,
+            "    <testcase name=\"{}\" classname=\"{}\"",
+            escape(&name),
+            escape(&policy.id)
+        )?;
+        match f.outcome {
+            Outcome::Fail => {
+                self.failures += 1;
+                let mut body = vec![rule.title.get(lang).unwrap_or("").to_string(), r.source.display()];
+                if let Some(advice) = rule.advice.get(lang) {
+                    body.push(format!("{} {advice}", t(lang, "Fix:", "Slik retter du:")));
+                }
+                write!(
+                    out,
+                    ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+                    escape(&f.message),
+                    rule.severity.as_str(),
+                    escape_text(&body.join("\n"))
+                )
+            }
+            Outcome::Unknown | Outcome::Waived => {
+                self.skipped += 1;
+                write!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    escape(&skip_reason(f, lang))
+                )
+            }
+            Outcome::Pass | Outcome::NotApplicable => out.write_all(b"/>\n"),
+        }
     }
 }
 
@@ -124,85 +196,66 @@ fn skip_reason(f: &Finding, lang: Lang) -> String {
 impl<W: Write> Renderer for JunitRenderer<W> {
     fn begin(&mut self, plan: &Plan, meta: &Meta) -> io::Result<()> {
         self.lang = meta.lang;
-        self.suites = plan
-            .policies
-            .iter()
-            .map(|_| Suite {
-                cases: io::BufWriter::new(SpooledTempFile::new(self.spool)),
-                tests: 0,
-                failures: 0,
-                skipped: 0,
-            })
-            .collect();
+        self.suites = plan.policies.iter().map(|_| Suite::new(self.spool)).collect();
         Ok(())
     }
 
     fn record(&mut self, plan: &Plan, r: &Evaluated) -> io::Result<()> {
         let lang = self.lang;
-        for f in &r.findings {
-            if f.outcome == Outcome::NotApplicable {
-                continue;
+        let Some(by) = self.group_by else {
+            for f in &r.findings {
+                let policy = plan.rules.get(f.rule as usize).map_or(0, |rule| rule.policy as usize);
+                if let Some(suite) = self.suites.get_mut(policy) {
+                    suite.case(plan, r, f, lang)?;
+                }
             }
-            let Some(rule) = plan.rules.get(f.rule as usize) else {
-                continue;
+            return Ok(());
+        };
+        for place in super::groups::places(plan, r, by, lang) {
+            let (key, name) = match &place.member {
+                Some((k, n)) => (format!("{}\u{1f}{k}", place.key), format!("{} · {n}", place.name)),
+                None => (place.key.clone(), place.name.clone()),
             };
-            let Some(policy) = plan.policies.get(rule.policy as usize) else {
-                continue;
-            };
-            let Some(suite) = self.suites.get_mut(rule.policy as usize) else {
-                continue;
-            };
-            suite.tests += 1;
-            let name = format!("{} · {}", r.id, rule.id);
-            let out = &mut suite.cases;
-            write!(
-                out,
-                "    <testcase name=\"{}\" classname=\"{}\"",
-                escape(&name),
-                escape(&policy.id)
-            )?;
-            match f.outcome {
-                Outcome::Fail => {
-                    suite.failures += 1;
-                    let mut body = vec![rule.title.get(lang).unwrap_or("").to_string(), r.source.display()];
-                    if let Some(advice) = rule.advice.get(lang) {
-                        body.push(format!("{} {advice}", t(lang, "Fix:", "Slik retter du:")));
-                    }
-                    write!(
-                        out,
-                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
-                        escape(&f.message),
-                        rule.severity.as_str(),
-                        escape_text(&body.join("\n"))
-                    )?;
+            let at = match self.grouped.iter().position(|(k, _, _)| *k == key) {
+                Some(at) => at,
+                None => {
+                    self.grouped.push((key, name, Suite::new(self.spool)));
+                    self.grouped.len() - 1
                 }
-                Outcome::Unknown | Outcome::Waived => {
-                    suite.skipped += 1;
-                    write!(
-                        out,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                        escape(&skip_reason(f, lang))
-                    )?;
-                }
-                Outcome::Pass | Outcome::NotApplicable => out.write_all(b"/>\n")?,
+            };
+            let suite = &mut self.grouped[at].2;
+            for f in super::groups::findings_for(plan, r, place.parties) {
+                suite.case(plan, r, f, lang)?;
             }
         }
         Ok(())
     }
 
     fn finish(&mut self, plan: &Plan, _meta: &Meta, _summary: &Summary, _errors: &[InputError]) -> io::Result<()> {
-        let (tests, failures, skipped) = self.suites.iter().fold((0, 0, 0), |(t, f, s), suite| {
+        // Grouped: the groups by name, else one suite per policy.
+        let mut suites: Vec<(String, Suite)> = if self.group_by.is_some() {
+            let mut grouped = std::mem::take(&mut self.grouped);
+            grouped.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+            grouped.into_iter().map(|(_, name, suite)| (name, suite)).collect()
+        } else {
+            std::mem::take(&mut self.suites)
+                .into_iter()
+                .zip(&plan.policies)
+                .map(|(suite, policy)| (policy.id.clone(), suite))
+                .collect()
+        };
+        let (tests, failures, skipped) = suites.iter().fold((0, 0, 0), |(t, f, s), (_, suite)| {
             (t + suite.tests, f + suite.failures, s + suite.skipped)
         });
         write!(
             self.out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"anskaff\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n"
         )?;
-        for (suite, policy) in std::mem::take(&mut self.suites).into_iter().zip(&plan.policies) {
+        for (name, suite) in suites.drain(..) {
             writeln!(
                 self.out,
                 "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">",
-                escape(&policy.id),
+                escape(&name),
                 suite.tests,
                 suite.failures,
                 suite.skipped

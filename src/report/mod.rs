@@ -4,10 +4,12 @@
 
 pub mod baseline;
 pub mod csv;
+pub mod groups;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod overview;
 pub mod page;
 pub mod strategy;
 pub mod text;
@@ -89,6 +91,8 @@ pub struct RenderOptions {
     pub bom: bool,
     /// Compare with an earlier JSON report: what is new, fixed, still failing.
     pub baseline: Option<std::sync::Arc<baseline::Baseline>>,
+    /// Records per buyer or per cooperation and member (`--group-by`).
+    pub group_by: Option<groups::GroupBy>,
 }
 
 /// The renderer for `format`, writing to `out`. Every front end (the CLI,
@@ -99,17 +103,15 @@ pub fn renderer<'w>(
     options: &RenderOptions,
 ) -> Box<dyn Renderer + 'w> {
     let inner: Box<dyn Renderer + 'w> = match format {
-        ReportFormat::Text => Box::new(text::TextRenderer::new(
-            out,
-            options.color,
-            options.verbose,
-            options.summary_only,
-        )),
+        ReportFormat::Text => Box::new(
+            text::TextRenderer::new(out, options.color, options.verbose, options.summary_only)
+                .grouped(options.group_by),
+        ),
         ReportFormat::Json => Box::new(json::JsonRenderer::new(out, options.summary_only)),
         ReportFormat::Html => Box::new(html::HtmlRenderer::new(out)),
         ReportFormat::Markdown => Box::new(markdown::MarkdownRenderer::new(out)),
-        ReportFormat::Junit => Box::new(junit::JunitRenderer::new(out)),
-        ReportFormat::Csv => Box::new(self::csv::CsvRenderer::new(out, options.bom)),
+        ReportFormat::Junit => Box::new(junit::JunitRenderer::new(out).grouped(options.group_by)),
+        ReportFormat::Csv => Box::new(self::csv::CsvRenderer::new(out, options.bom).grouped(options.group_by)),
     };
     match &options.baseline {
         Some(b) => Box::new(baseline::Compare::new(inner, b.clone())),
@@ -370,6 +372,10 @@ pub struct Summary {
     /// [`EXEMPTIONS_KEPT`]; `exemptions_omitted` counts the rest).
     pub exemptions: Vec<ExemptionUse>,
     pub exemptions_omitted: u64,
+    /// Per buyer or per cooperation and member (`--group-by`).
+    pub groups: Option<groups::Groups>,
+    /// The member whose council the report is for (`--member`).
+    pub member: Option<groups::MemberView>,
 }
 
 /// The fields whose coverage a summary counts: those the policies use, and
@@ -487,6 +493,9 @@ impl Summary {
         self.add_standing(&Facts::borrow(r), &standing);
         if standing.status == Status::NonCompliant {
             self.highlight(plan, r);
+        }
+        if let Some(g) = &mut self.groups {
+            g.add(plan, r);
         }
     }
 

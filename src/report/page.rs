@@ -29,10 +29,13 @@ pub struct Page {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Section {
-    /// A stable anchor: `headline`, `areas`, …
-    pub id: &'static str,
+    /// A stable anchor: `headline`, `areas`, … (letters, digits and `-`).
+    pub id: String,
     pub title: String,
     pub blocks: Vec<Block>,
+    /// A section within the one before it (a member's, after its
+    /// cooperation's overview): left out of the table of contents.
+    pub nested: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,8 +141,26 @@ pub enum ChartKind {
     Trend { labels: Vec<String>, series: Vec<Series> },
     /// One bar per row against a common maximum.
     Bars(Vec<Bar>),
+    /// Rows side by side over columns (members over strategy areas): in
+    /// each cell, a bar split into compliant, non-compliant and incomplete.
+    Matrix { columns: Vec<String>, rows: Vec<MatrixRow> },
     /// Nothing to draw; the text says why.
     Empty(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixRow {
+    pub label: String,
+    /// Per column; `None` where the row has nothing in that column.
+    pub cells: Vec<Option<MatrixCell>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixCell {
+    /// Compliant, non-compliant, incomplete.
+    pub parts: [f64; 3],
+    /// Written in the cell: `62 %`.
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -176,7 +197,7 @@ pub const MAX_QUARTERS: usize = 80;
 /// Missing fields the coverage chart shows at most (the table has all).
 pub const MAX_FIELD_BARS: usize = 10;
 
-fn t(lang: Lang, en: &str, nb: &str) -> String {
+pub(super) fn t(lang: Lang, en: &str, nb: &str) -> String {
     if lang == Lang::Nb { nb } else { en }.to_string()
 }
 
@@ -187,7 +208,7 @@ pub fn percent(part: Decimal, total: Decimal, lang: Lang) -> String {
         .unwrap_or_else(|| "–".to_string())
 }
 
-fn count_share(part: u64, total: u64, lang: Lang) -> String {
+pub(super) fn count_share(part: u64, total: u64, lang: Lang) -> String {
     percent(Decimal::from(part), Decimal::from(total), lang)
 }
 
@@ -195,7 +216,7 @@ pub fn money(amount: Decimal, currency: Currency, lang: Lang) -> String {
     format!("{} {currency}", format_amount(amount, lang))
 }
 
-fn float(d: Decimal) -> f64 {
+pub(super) fn float(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
@@ -206,7 +227,7 @@ pub fn currencies(spend: &BTreeMap<Currency, Spend>) -> Vec<(Currency, &Spend)> 
     list
 }
 
-fn records_word(n: u64, lang: Lang) -> &'static str {
+pub(super) fn records_word(n: u64, lang: Lang) -> &'static str {
     match (n == 1, lang) {
         (true, Lang::Nb) => "post",
         (false, Lang::Nb) => "poster",
@@ -216,7 +237,7 @@ fn records_word(n: u64, lang: Lang) -> &'static str {
 }
 
 /// The parts of a status bar for record counts.
-fn count_bar(label: String, b: &Breakdown, lang: Lang) -> StatusBar {
+pub(super) fn count_bar(label: String, b: &Breakdown, lang: Lang) -> StatusBar {
     StatusBar {
         label,
         parts: [b.compliant as f64, b.non_compliant as f64, b.incomplete as f64],
@@ -237,7 +258,7 @@ fn count_bar(label: String, b: &Breakdown, lang: Lang) -> StatusBar {
 }
 
 /// The parts of a status bar for value in one currency.
-fn value_bar(label: String, s: &Spend, lang: Lang) -> StatusBar {
+pub(super) fn value_bar(label: String, s: &Spend, lang: Lang) -> StatusBar {
     StatusBar {
         label,
         parts: [float(s.compliant), float(s.non_compliant), float(s.incomplete)],
@@ -275,10 +296,10 @@ pub fn short_amount(d: Decimal, lang: Lang) -> String {
 }
 
 /// A row of a status table: label, the three parts, the total.
-type StatusRow = (String, [String; 3], String);
+pub(super) type StatusRow = (String, [String; 3], String);
 
 /// The table of a status chart: one row per bar.
-fn status_table(first: String, rows: Vec<StatusRow>, lang: Lang) -> Table {
+pub(super) fn status_table(first: String, rows: Vec<StatusRow>, lang: Lang) -> Table {
     Table {
         head: vec![
             first,
@@ -302,7 +323,7 @@ fn status_table(first: String, rows: Vec<StatusRow>, lang: Lang) -> Table {
 }
 
 /// Bars and table rows for a breakdown: records, then value per currency.
-fn breakdown_chart(b: &Breakdown, lang: Lang) -> (Vec<StatusBar>, Vec<StatusRow>) {
+pub(super) fn breakdown_chart(b: &Breakdown, lang: Lang) -> (Vec<StatusBar>, Vec<StatusRow>) {
     let mut bars = vec![count_bar(t(lang, "Records", "Poster"), b, lang)];
     let pct = |n: u64| format!("{n} ({})", count_share(n, b.records, lang));
     let mut rows = vec![(
@@ -336,6 +357,9 @@ pub fn build(
     if let Some(c) = comparison {
         sections.push(changes(plan, c, lang));
     }
+    if let Some(g) = &s.groups {
+        sections.extend(super::overview::sections(plan, g, lang));
+    }
     sections.push(areas(plan, s, lang));
     sections.push(rules(plan, s, lang));
     sections.push(trend(s, lang));
@@ -354,7 +378,7 @@ pub fn build(
             }
         })
         .collect();
-    let lead = vec![
+    let mut lead = vec![
         format!("{}: {}", t(lang, "Policies", "Policyer"), policies.join(" · ")),
         format!(
             "{}: {} · anskaff {}",
@@ -363,15 +387,48 @@ pub fn build(
             meta.version
         ),
     ];
+    let mut title = t(
+        lang,
+        "Compliance with the procurement strategy",
+        "Etterlevelse av anskaffelsesstrategien",
+    );
+    if let Some(m) = &s.member {
+        title = format!("{title}: {}", m.name);
+        lead.insert(
+            0,
+            if lang == Lang::Nb {
+                format!(
+                    "Rapport til {}: egne anskaffelser og felles anskaffelser der {} deltar, kontrollert mot reglene som gjelder for {}.",
+                    m.name, m.name, m.name
+                )
+            } else {
+                format!(
+                    "Report for {}: its own procurements and the joint ones it takes part in, checked against the rules that are its own.",
+                    m.name
+                )
+            },
+        );
+    }
     Page {
         lang,
-        title: t(
-            lang,
-            "Compliance with the procurement strategy",
-            "Etterlevelse av anskaffelsesstrategien",
-        ),
+        title,
         lead,
         sections,
+    }
+}
+
+/// The key figure of the share of records that comply.
+pub(super) fn compliant_records(b: &Breakdown, lang: Lang) -> KeyFigure {
+    KeyFigure {
+        value: count_share(b.compliant, b.records, lang),
+        label: format!(
+            "{} ({} {} {})",
+            t(lang, "of the records comply", "av postene er i samsvar"),
+            b.compliant,
+            t(lang, "of", "av"),
+            b.records
+        ),
+        tone: Tone::Good,
     }
 }
 
@@ -414,17 +471,7 @@ fn headline(s: &Summary, lang: Lang) -> Section {
     };
     // The records: compliant, non-compliant, incomplete.
     blocks.push(Block::Figures(vec![
-        KeyFigure {
-            value: count_share(o.compliant, o.records, lang),
-            label: format!(
-                "{} ({} {} {})",
-                t(lang, "of the records comply", "av postene er i samsvar"),
-                o.compliant,
-                t(lang, "of", "av"),
-                o.records
-            ),
-            tone: Tone::Good,
-        },
+        compliant_records(o, lang),
         KeyFigure {
             value: count_share(o.non_compliant, o.records, lang),
             label: format!(
@@ -505,7 +552,8 @@ fn headline(s: &Summary, lang: Lang) -> Section {
     }
     blocks.push(Block::Facts(facts));
     Section {
-        id: "headline",
+        id: "headline".into(),
+        nested: false,
         title: t(lang, "Key figures", "Hovedtall"),
         blocks,
     }
@@ -558,7 +606,8 @@ fn changes(plan: &Plan, c: &Comparison, lang: Lang) -> Section {
         blocks.push(Block::Table(change_table(plan, list, lang)));
     }
     Section {
-        id: "changes",
+        id: "changes".into(),
+        nested: false,
         title: t(
             lang,
             "Changes since the earlier report",
@@ -709,7 +758,8 @@ fn areas(plan: &Plan, s: &Summary, lang: Lang) -> Section {
         }));
     }
     Section {
-        id: "areas",
+        id: "areas".into(),
+        nested: false,
         title: t(lang, "By strategy area", "Per strategiområde"),
         blocks,
     }
@@ -758,7 +808,8 @@ fn rules(plan: &Plan, s: &Summary, lang: Lang) -> Section {
         })
         .collect();
     Section {
-        id: "rules",
+        id: "rules".into(),
+        nested: false,
         title: t(lang, "By rule", "Per regel"),
         blocks: vec![
             Block::Para(t(
@@ -962,7 +1013,8 @@ fn trend(s: &Summary, lang: Lang) -> Section {
         },
     }));
     Section {
-        id: "trend",
+        id: "trend".into(),
+        nested: false,
         title: t(lang, "By quarter and buyer", "Per kvartal og oppdragsgiver"),
         blocks,
     }
@@ -1033,7 +1085,8 @@ fn largest(plan: &Plan, s: &Summary, lang: Lang) -> Section {
         }));
     }
     Section {
-        id: "largest",
+        id: "largest".into(),
+        nested: false,
         title: t(
             lang,
             "Largest non-compliant procurements",
@@ -1112,7 +1165,8 @@ fn waivers(plan: &Plan, s: &Summary, lang: Lang) -> Section {
         }));
     }
     Section {
-        id: "waivers",
+        id: "waivers".into(),
+        nested: false,
         title: t(lang, "Waivers", "Unntak"),
         blocks,
     }
@@ -1233,7 +1287,8 @@ fn coverage(s: &Summary, errors: &[InputError], lang: Lang) -> Section {
         }));
     }
     Section {
-        id: "coverage",
+        id: "coverage".into(),
+        nested: false,
         title: t(lang, "Data coverage", "Datadekning"),
         blocks,
     }
@@ -1257,7 +1312,8 @@ fn basis(plan: &Plan, meta: &super::Meta, lang: Lang) -> Section {
     blocks.push(Block::Heading(t(lang, "Parameters", "Parametere")));
     blocks.push(Block::Table(parameter_table(plan, lang)));
     Section {
-        id: "basis",
+        id: "basis".into(),
+        nested: false,
         title: t(lang, "How this report was made", "Grunnlaget for rapporten"),
         blocks,
     }

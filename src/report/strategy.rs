@@ -159,22 +159,26 @@ pub fn page(plan: &Plan, lang: Lang) -> Page {
         ],
         sections: vec![
             Section {
-                id: "policies",
+                id: "policies".into(),
+                nested: false,
                 title: t(lang, "Policies", "Policyer"),
                 blocks: vec![Block::Table(policies)],
             },
             Section {
-                id: "areas",
+                id: "areas".into(),
+                nested: false,
                 title: t(lang, "Strategy areas", "Strategiområder"),
                 blocks: area_blocks,
             },
             Section {
-                id: "rules",
+                id: "rules".into(),
+                nested: false,
                 title: t(lang, "Rules", "Regler"),
                 blocks: vec![Block::Table(rules)],
             },
             Section {
-                id: "parameters",
+                id: "parameters".into(),
+                nested: false,
                 title: t(lang, "Parameters", "Parametere"),
                 blocks: vec![Block::Table(super::page::parameter_table(plan, lang))],
             },
@@ -200,6 +204,9 @@ pub fn text(plan: &Plan, lang: Lang) -> String {
             t(lang, "in force", "i kraft"),
             period(&p.in_force, lang)
         ));
+        if let Some(scope) = &p.scope {
+            facts.push(scope.text.clone());
+        }
         facts.push(format!("{}: {}", t(lang, "file", "fil"), p.file));
         let _ = writeln!(o, "      {}", facts.join(" · "));
     }

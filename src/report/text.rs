@@ -19,6 +19,9 @@ pub struct TextRenderer<W: Write> {
     lang: Lang,
     /// The comparison with a baseline report (`--baseline`).
     comparison: Option<super::baseline::Comparison>,
+    /// `--group-by`: the records are held and written group by group.
+    group_by: Option<super::groups::GroupBy>,
+    held: Vec<Evaluated>,
 }
 
 impl<W: Write> TextRenderer<W> {
@@ -30,7 +33,16 @@ impl<W: Write> TextRenderer<W> {
             summary_only,
             lang: Lang::En,
             comparison: None,
+            group_by: None,
+            held: Vec::new(),
         }
+    }
+
+    /// Write the records group by group (`--group-by`): they are held
+    /// until the end of the run.
+    pub fn grouped(mut self, by: Option<super::groups::GroupBy>) -> Self {
+        self.group_by = by;
+        self
     }
 
     fn paint(&self, style: Style, text: &str) -> String {
@@ -95,19 +107,46 @@ impl<W: Write> Renderer for TextRenderer<W> {
         if self.summary_only {
             return Ok(());
         }
+        if self.group_by.is_some() {
+            self.held.push(r.clone());
+            return Ok(());
+        }
+        self.write_record(plan, r, crate::scope::ALL_PARTIES)
+    }
+
+    fn finish(&mut self, plan: &Plan, meta: &Meta, s: &Summary, errors: &[InputError]) -> io::Result<()> {
+        self.write_groups(plan, s)?;
+        self.write_summary(plan, meta, s, errors)
+    }
+
+    fn compared(&mut self, comparison: &super::baseline::Comparison) {
+        self.comparison = Some(comparison.clone());
+    }
+}
+
+impl<W: Write> TextRenderer<W> {
+    /// One record: what failed and why, for the parties in `parties` (every
+    /// party unless the report is grouped).
+    fn write_record(&mut self, plan: &Plan, r: &Evaluated, parties: crate::scope::PartySet) -> io::Result<()> {
         let lang = self.lang;
-        let (mark, style) = match r.status {
+        let own = super::groups::findings_for(plan, r, parties);
+        let status = if parties == crate::scope::ALL_PARTIES {
+            r.status
+        } else {
+            crate::engine::status_of(plan, &own.iter().map(|f| (*f).clone()).collect::<Vec<_>>())
+        };
+        let (mark, style) = match status {
             Status::NonCompliant => ("✗", RED),
             Status::Incomplete => ("?", YELLOW),
             Status::Compliant => ("✓", GREEN),
         };
-        let flagged = r.findings.iter().any(|f| f.outcome == Outcome::Fail);
+        let flagged = own.iter().any(|f| f.outcome == Outcome::Fail);
         let title = r.title.as_deref().unwrap_or("");
-        let status = status_word(r.status, lang);
-        let status = if r.status == Status::Compliant && flagged {
-            format!("{status}, {}", t(lang, "with flags", "med merknader"))
+        let status_text = status_word(status, lang);
+        let status = if status == Status::Compliant && flagged {
+            format!("{status_text}, {}", t(lang, "with flags", "med merknader"))
         } else {
-            status.to_string()
+            status_text.to_string()
         };
         writeln!(
             self.out,
@@ -128,10 +167,11 @@ impl<W: Write> Renderer for TextRenderer<W> {
             facts.push(money(v, lang));
         }
         writeln!(self.out, "  {}", self.paint(DIM, &facts.join(" · ")))?;
+        self.write_scope(plan, r)?;
         // A planned tender gets what every rule that applies requires, not
         // only what fails: the officer can still change the plan.
         let planned = r.stage.is_some() && r.stage == crate::schema::Domain::Stage.code("planned");
-        if planned && r.findings.iter().any(|f| f.outcome != Outcome::NotApplicable) {
+        if planned && own.iter().any(|f| f.outcome != Outcome::NotApplicable) {
             writeln!(
                 self.out,
                 "  {}",
@@ -145,7 +185,7 @@ impl<W: Write> Renderer for TextRenderer<W> {
                 )
             )?;
         }
-        for f in &r.findings {
+        for f in own {
             let shown = self.verbose
                 || (planned && f.outcome != Outcome::NotApplicable)
                 || matches!(f.outcome, Outcome::Fail | Outcome::Unknown | Outcome::Waived)
@@ -180,6 +220,9 @@ impl<W: Write> Renderer for TextRenderer<W> {
             }
             for n in &f.notes {
                 writeln!(self.out, "{indent}{}", self.paint(YELLOW, n))?;
+            }
+            if let Some(whose) = whose_rule(plan, r, f.rule) {
+                writeln!(self.out, "{indent}{} {whose}", t(lang, "Rule for:", "Regel for:"))?;
             }
             if matches!(f.outcome, Outcome::Fail | Outcome::Unknown)
                 && let Some(advice) = rule.advice.get(lang)
@@ -234,7 +277,7 @@ impl<W: Write> Renderer for TextRenderer<W> {
         writeln!(self.out)
     }
 
-    fn finish(&mut self, plan: &Plan, meta: &Meta, s: &Summary, errors: &[InputError]) -> io::Result<()> {
+    fn write_summary(&mut self, plan: &Plan, meta: &Meta, s: &Summary, errors: &[InputError]) -> io::Result<()> {
         let lang = meta.lang;
         if let Some(c) = self.comparison.take() {
             self.baseline(&c)?;
@@ -331,42 +374,16 @@ impl<W: Write> Renderer for TextRenderer<W> {
                 )?;
             }
         }
-        let spend_line = |b: &super::Breakdown| -> String {
-            let mut parts = vec![format!(
-                "{} {}: {} {}, {} {}, {} {}",
-                b.records,
-                records_word(b.records, lang),
-                b.compliant,
-                status_word(Status::Compliant, lang),
-                b.non_compliant,
-                status_word(Status::NonCompliant, lang),
-                b.incomplete,
-                status_word(Status::Incomplete, lang)
-            )];
-            for (currency, spend) in &b.spend {
-                let pct = share(spend.compliant, spend.total)
-                    .map(|p| {
-                        format!(
-                            ", {} % {}",
-                            format_decimal(p, lang),
-                            status_word(Status::Compliant, lang)
-                        )
-                    })
-                    .unwrap_or_default();
-                parts.push(format!("{} {currency}{pct}", format_amount(spend.total, lang)));
-            }
-            parts.join("; ")
-        };
         if !s.buyers.is_empty() {
             writeln!(self.out, "  {}:", t(lang, "By buyer", "Per oppdragsgiver"))?;
             for (name, b) in s.buyers.values() {
-                writeln!(self.out, "    {name}: {}", spend_line(b))?;
+                writeln!(self.out, "    {name}: {}", group_line(b, lang))?;
             }
         }
         if !s.quarters.is_empty() {
             writeln!(self.out, "  {}:", t(lang, "By quarter", "Per kvartal"))?;
             for (q, b) in &s.quarters {
-                writeln!(self.out, "    {}: {}", super::Quarter::label(*q), spend_line(b))?;
+                writeln!(self.out, "    {}: {}", super::Quarter::label(*q), group_line(b, lang))?;
             }
         }
         let width = plan.rules.iter().map(|r| r.id.chars().count()).max().unwrap_or(0);
@@ -402,12 +419,6 @@ impl<W: Write> Renderer for TextRenderer<W> {
         self.out.flush()
     }
 
-    fn compared(&mut self, comparison: &super::baseline::Comparison) {
-        self.comparison = Some(comparison.clone());
-    }
-}
-
-impl<W: Write> TextRenderer<W> {
     /// The sections NEW, FIXED and STILL failing of a comparison with a
     /// baseline report.
     fn baseline(&mut self, c: &super::baseline::Comparison) -> io::Result<()> {
@@ -443,4 +454,128 @@ impl<W: Write> TextRenderer<W> {
         }
         writeln!(self.out)
     }
+}
+
+/// Whose rule a finding is, when the record has several parties and the
+/// rule is not everyone's: `Steinkjer kommune (participant)`.
+pub fn whose_rule(plan: &Plan, r: &Evaluated, rule: crate::plan::RuleId) -> Option<String> {
+    let scope = r.scope.as_deref()?;
+    let set = scope.parties_of(plan, rule);
+    if scope.parties.len() < 2 || set == scope.all() {
+        return None;
+    }
+    let names: Vec<String> = scope
+        .parties
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| set & (1 << i) != 0)
+        .map(|(_, p)| p.display(&plan.register))
+        .collect();
+    Some(names.join(", "))
+}
+
+impl<W: Write> TextRenderer<W> {
+    /// Which scoped policies are for the record and why, and what the
+    /// register says about its parties.
+    fn write_scope(&mut self, plan: &Plan, r: &Evaluated) -> io::Result<()> {
+        let lang = self.lang;
+        let Some(scope) = r.scope.as_deref() else {
+            return Ok(());
+        };
+        for (policy, d) in plan.policies.iter().zip(&scope.policies) {
+            let Some(d) = d else { continue };
+            let verdict = match d.applies() {
+                Some(true) => t(lang, "applies", "gjelder"),
+                None => t(lang, "may apply", "gjelder kanskje"),
+                Some(false) if self.verbose => t(lang, "does not apply", "gjelder ikke"),
+                Some(false) => continue,
+            };
+            let word = format!("{:14}", t(lang, "policy", "policy"));
+            writeln!(
+                self.out,
+                "  {} {} {verdict}: {}",
+                self.paint(DIM, &word),
+                policy.id,
+                d.why
+            )?;
+        }
+        for n in &scope.notes {
+            let word = format!("{:14}", t(lang, "note", "merknad"));
+            writeln!(self.out, "  {} {n}", self.paint(YELLOW, &word))?;
+        }
+        Ok(())
+    }
+
+    /// With `--group-by`: the held records group by group (a cooperation's
+    /// by member), each group with its figures.
+    fn write_groups(&mut self, plan: &Plan, s: &Summary) -> io::Result<()> {
+        let (Some(by), Some(groups)) = (self.group_by, &s.groups) else {
+            return Ok(());
+        };
+        let lang = self.lang;
+        let held = std::mem::take(&mut self.held);
+        // Each record's places, once.
+        let places: Vec<Vec<super::groups::Place>> =
+            held.iter().map(|r| super::groups::places(plan, r, by, lang)).collect();
+        for (key, group) in groups.ordered() {
+            let head = format!("══ {} ══", group.name);
+            writeln!(self.out, "{}", self.paint(BOLD, &head))?;
+            writeln!(self.out, "  {}", group_line(&group.tally.overall, lang))?;
+            writeln!(self.out)?;
+            let members: Vec<(Option<&String>, String)> = if group.members.is_empty() {
+                vec![(None, String::new())]
+            } else {
+                group
+                    .members
+                    .iter()
+                    .map(|(k, (name, _))| (Some(k), name.clone()))
+                    .collect()
+            };
+            for (member, name) in members {
+                if let Some((_, tally)) = member.and_then(|m| group.members.get(m)) {
+                    let head = format!("── {name} ──");
+                    writeln!(self.out, "{}", self.paint(BOLD, &head))?;
+                    writeln!(self.out, "  {}", group_line(&tally.overall, lang))?;
+                    writeln!(self.out)?;
+                }
+                for (r, ps) in held.iter().zip(&places) {
+                    for p in ps
+                        .iter()
+                        .filter(|p| &p.key == key && p.member.as_ref().map(|m| &m.0) == member)
+                    {
+                        self.write_record(plan, r, p.parties)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `3 records: 1 compliant, 1 non-compliant, 1 incomplete; 4 500 000 NOK, 40 % compliant`.
+fn group_line(b: &super::Breakdown, lang: Lang) -> String {
+    let mut parts = vec![format!(
+        "{} {}: {} {}, {} {}, {} {}",
+        b.records,
+        records_word(b.records, lang),
+        b.compliant,
+        status_word(Status::Compliant, lang),
+        b.non_compliant,
+        status_word(Status::NonCompliant, lang),
+        b.incomplete,
+        status_word(Status::Incomplete, lang)
+    )];
+    for (currency, spend) in &b.spend {
+        let pct = share(spend.compliant, spend.total)
+            .map(|p| {
+                format!(
+                    ", {} % {}",
+                    format_decimal(p, lang),
+                    status_word(Status::Compliant, lang)
+                )
+            })
+            .unwrap_or_default();
+        parts.push(format!("{} {currency}{pct}", format_amount(spend.total, lang)));
+    }
+    parts.join("; ")
 }

@@ -91,8 +91,54 @@ pub struct Header {
     pub authority: Option<Spanned<String>>,
     pub source: Option<Spanned<String>>,
     pub in_force: Option<InForce>,
+    /// Whose procurements the policy is for (`for members of "…"`), through
+    /// the organisation register; everyone's if absent.
+    pub scope: Option<Scope>,
     /// The records the policy is for (`when buyer.id == "…"`); all if absent.
     pub applies: Option<Expr>,
+}
+
+/// `for members of "innherred-innkjop", authority "steinkjer"`: whose
+/// procurements a policy or rule is for. A record is in scope when its
+/// buyer (or a participant) is any of the targets on the record's date.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub targets: Vec<ScopeTarget>,
+    pub span: Span,
+}
+
+impl PartialEq for Scope {
+    fn eq(&self, other: &Self) -> bool {
+        self.targets == other.targets
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeTarget {
+    pub kind: ScopeKind,
+    /// The register id (or buyer kind) as written.
+    pub name: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScopeKind {
+    /// `members of "<cooperation id>"`
+    Members,
+    /// `authority "<authority id>"`
+    Authority,
+    /// `kind "<buyer kind>"`
+    Kind,
+}
+
+impl ScopeKind {
+    /// The words that introduce a target.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ScopeKind::Members => "members of",
+            ScopeKind::Authority => "authority",
+            ScopeKind::Kind => "kind",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +228,7 @@ pub struct Rule {
     pub severity: Option<Spanned<Severity>>,
     pub basis: Option<Spanned<String>>,
     pub in_force: Option<InForce>,
+    pub scope: Option<Scope>,
     pub applies: Option<Expr>,
     pub require: Option<Expr>,
     pub across: Option<Across>,
@@ -408,6 +455,7 @@ impl PartialEq for Rule {
             && self.severity == other.severity
             && self.basis == other.basis
             && self.in_force == other.in_force
+            && self.scope == other.scope
             && self.applies == other.applies
             && self.require == other.require
             && self.across == other.across

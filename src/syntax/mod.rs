@@ -182,6 +182,7 @@ impl Builder {
             authority: None,
             source: None,
             in_force: None,
+            scope: None,
             applies: None,
         };
         for p in inner {
@@ -192,6 +193,15 @@ impl Builder {
                 Rule::authority => header.authority = Some(self.first_string(p)?),
                 Rule::source_doc => header.source = Some(self.first_string(p)?),
                 Rule::in_force => header.in_force = Some(self.in_force(p)?),
+                Rule::scope => {
+                    if let Some(first) = &header.scope {
+                        return Err(self
+                            .err(span_of(&p), "the header already has `for`", "written a second time here")
+                            .also(self.file, first.span, "first `for`")
+                            .help("list every target in one `for`, separated by commas: `for members of \"a\", authority \"b\"`"));
+                    }
+                    header.scope = Some(self.scope(p)?);
+                }
                 Rule::applies => header.applies = Some(self.expr(next(&mut significant(p.into_inner()))?)?),
                 _ => {}
             }
@@ -215,6 +225,22 @@ impl Builder {
             }
         }
         Ok(InForce { from, to, span })
+    }
+
+    fn scope(&self, pair: Pair<'_, Rule>) -> Result<Scope> {
+        let span = span_of(&pair);
+        let mut targets = Vec::new();
+        for target in significant(pair.into_inner()).filter(|p| p.as_rule() == Rule::scope_target) {
+            let inner = next(&mut significant(target.into_inner()))?;
+            let kind = match inner.as_rule() {
+                Rule::scope_members => ScopeKind::Members,
+                Rule::scope_authority => ScopeKind::Authority,
+                _ => ScopeKind::Kind,
+            };
+            let name = self.first_string(inner)?;
+            targets.push(ScopeTarget { kind, name });
+        }
+        Ok(Scope { targets, span })
     }
 
     fn param(&self, pair: Pair<'_, Rule>) -> Result<Param> {
@@ -323,6 +349,7 @@ impl Builder {
             severity: None,
             basis: None,
             in_force: None,
+            scope: None,
             applies: None,
             require: None,
             across: None,
@@ -355,6 +382,10 @@ impl Builder {
                 Rule::in_force => {
                     self.once(&rule.in_force, pspan, "in force")?;
                     rule.in_force = Some(self.in_force(p)?);
+                }
+                Rule::scope => {
+                    self.once(&rule.scope, pspan, "for")?;
+                    rule.scope = Some(self.scope(p)?);
                 }
                 Rule::applies => {
                     self.once(&rule.applies, pspan, "when")?;
@@ -931,6 +962,9 @@ fn describe_expected(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
             Rule::flag_when => "`flag when …`",
             Rule::param_doc => "`{ title … }`",
             Rule::field_type => "a type such as `text`, `money` or `list of text`",
+            Rule::scope_target | Rule::scope_members | Rule::scope_authority | Rule::scope_kind => {
+                "`members of \"…\"`, `authority \"…\"` or `kind \"…\"`"
+            }
             _ => {
                 push(&mut others, format!("`{}`", name.replace('_', " ")));
                 continue;
