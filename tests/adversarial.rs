@@ -614,6 +614,42 @@ fn an_interrupted_run_leaves_the_earlier_report_in_place() {
     );
 }
 
+/// Written through a temporary file, a report still gets the mode any new
+/// file gets (not the temporary file's 0600), and one written over an
+/// earlier report keeps that report's mode.
+#[cfg(unix)]
+#[test]
+fn a_report_file_gets_an_ordinary_mode_and_a_replaced_one_keeps_its_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let run = |p: &std::path::Path| {
+        let o = anskaff(&[
+            "check",
+            "--policy",
+            "policies",
+            "--output",
+            &p.display().to_string(),
+            "examples",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    };
+    // What the shell gives a new file: 0666 less the umask, read back from
+    // a file made the ordinary way.
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, "").unwrap();
+    let new = dir.path().join("new.txt");
+    run(&new);
+    assert_eq!(mode(&new), mode(&plain));
+
+    let shared = dir.path().join("shared.txt");
+    std::fs::write(&shared, "old").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o664)).unwrap();
+    run(&shared);
+    assert_eq!(mode(&shared), 0o664);
+    assert_ne!(std::fs::read_to_string(&shared).unwrap(), "old");
+}
+
 // ------------------------------------------------------------------ fuzz findings
 
 /// Inputs the fuzzers (fuzz/, docs/reliability.md) found, and sums that

@@ -276,7 +276,22 @@ impl Target {
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty())
                     .unwrap_or(std::path::Path::new("."));
-                let tmp = tempfile::Builder::new().prefix(".anskaff-").tempfile_in(dir)?;
+                let existing = std::fs::metadata(p).ok().map(|m| m.permissions());
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(".anskaff-");
+                // A report is no secret: created as any new file would be
+                // (tempfile's own 0600 is for secrets), the user's umask
+                // deciding who may read it.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    builder.permissions(std::fs::Permissions::from_mode(0o666));
+                }
+                let tmp = builder.tempfile_in(dir)?;
+                // A report written over an earlier one keeps its mode.
+                if let Some(perms) = existing {
+                    tmp.as_file().set_permissions(perms)?;
+                }
                 Ok(Target::File(tmp, p.to_path_buf()))
             }
         }
