@@ -1,12 +1,16 @@
-//! Policy text: parser, loader (imports between up to four files, cycles,
-//! missing files) and checker. A policy that loads is also evaluated on the
-//! example records.
+//! Policy text: parser, loader (imports between up to four policy files
+//! and an organisation register, cycles, missing files) and checker. A
+//! policy that loads is also evaluated on the example records, those of the
+//! cooperation example among them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-const RECORDS: &str = include_str!("../../examples/tenders.jsonl");
+const RECORDS: &str = concat!(
+    include_str!("../../examples/tenders.jsonl"),
+    include_str!("../../examples/cooperation.jsonl")
+);
 
 fuzz_target!(|bytes: &[u8]| {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

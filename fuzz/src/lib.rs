@@ -36,13 +36,14 @@ pub fn read_all(format: InputFormat, name: &str, bytes: &[u8]) -> usize {
 }
 
 /// Policy files separated by this line: the first is loaded, the others can
-/// be imported as `b.policy`, `c.policy`, `d.policy`.
+/// be imported as `b.policy`, `c.policy`, `d.policy`, and the fifth as the
+/// organisation register `org.toml`.
 pub const FILE_SEPARATOR: &str = "\n%%%%\n";
 
 /// Write the policy files held in `text` into `dir` and load the first;
 /// the plan if it loads.
 pub fn load_policies(dir: &std::path::Path, text: &str) -> Option<Plan> {
-    let names = ["a.policy", "b.policy", "c.policy", "d.policy"];
+    let names = ["a.policy", "b.policy", "c.policy", "d.policy", "org.toml"];
     for name in names {
         let _ = std::fs::remove_file(dir.join(name));
     }
