@@ -276,10 +276,17 @@ impl Register {
                 None => unknown = true,
             }
         }
-        if unknown || !c.complete {
-            Belongs::Unknown
-        } else {
+        if unknown {
+            return Belongs::Unknown;
+        }
+        // A member list the register does not hold in full may lack this
+        // authority, unless the authority did not exist on the day or its
+        // listed membership does not cover it.
+        let absent = date.is_some_and(|d| self.authority(authority).term.holds_on(d) == Some(false));
+        if c.complete || outside.is_some() || absent {
             Belongs::No(outside)
+        } else {
+            Belongs::Unknown
         }
     }
 
@@ -702,11 +709,13 @@ impl Builder {
                 let (Edge::Day(end), [successor]) = (a.term.to, a.successors.as_slice()) else {
                     continue;
                 };
+                // A membership whose end the register does not know may
+                // have lasted until the merger: the successor's is unknown
+                // too (it keeps the unknown end).
                 let still = match m.term.to {
-                    Edge::Open => true,
+                    Edge::Open | Edge::Unknown => true,
                     Edge::Day(d) => d > end,
                     Edge::Year(y) => y > end.year(),
-                    Edge::Unknown => false,
                 };
                 let Some(next) = end.succ_opt() else { continue };
                 if still
@@ -857,6 +866,75 @@ members = [
             Belongs::No(None)
         ));
         assert!(matches!(r.belongs(btv, viken, None), Belongs::Unknown));
+    }
+
+    #[test]
+    fn a_membership_whose_end_is_unknown_passes_an_unknown_one_to_the_successor() {
+        let (r, d, _) = register(
+            r#"
+[[authority]]
+id = "old"
+name = "Gammel kommune"
+to = 2021-12-31
+successors = ["new"]
+
+[[authority]]
+id = "new"
+name = "Ny kommune"
+from = 2022-01-01
+
+[[cooperation]]
+id = "c"
+name = "C"
+members = [{ authority = "old", to = "unknown" }]
+"#,
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let c = r.cooperation_by_id("c").expect("c");
+        let new = r.authority_by_id("new").expect("new");
+        // It may have lasted until the merger, or not: unknown, not "no".
+        assert_eq!(r.belongs(c, new, Some(day("2022-03-01"))), Belongs::Unknown);
+        assert!(matches!(r.belongs(c, new, Some(day("2021-03-01"))), Belongs::No(_)));
+    }
+
+    #[test]
+    fn an_incomplete_member_list_is_unknown_only_where_it_could_matter() {
+        let (r, d, _) = register(
+            r#"
+[[authority]]
+id = "gone"
+name = "Borte kommune"
+to = 2019-12-31
+
+[[authority]]
+id = "here"
+name = "Her kommune"
+
+[[authority]]
+id = "left"
+name = "Ute kommune"
+
+[[cooperation]]
+id = "c"
+name = "C"
+members_complete = false
+members = [{ authority = "left", to = 2018-06-30 }]
+"#,
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let c = r.cooperation_by_id("c").expect("c");
+        let id = |a| r.authority_by_id(a).expect("authority");
+        // Not listed: it may be one of the members the register lacks...
+        assert_eq!(r.belongs(c, id("here"), Some(day("2022-03-01"))), Belongs::Unknown);
+        // ...but not when it did not exist, nor after its listed membership.
+        assert!(matches!(
+            r.belongs(c, id("gone"), Some(day("2022-03-01"))),
+            Belongs::No(_)
+        ));
+        assert!(matches!(
+            r.belongs(c, id("left"), Some(day("2022-03-01"))),
+            Belongs::No(Some(_))
+        ));
     }
 
     #[test]

@@ -76,7 +76,8 @@ impl Party {
                 .id
                 .as_deref()
                 .map(crate::eval::normalize_id)
-                .or_else(|| self.name.clone())
+                // One buyer however the records spell its name.
+                .or_else(|| self.name.as_deref().map(crate::eval::normalize_name))
                 .unwrap_or_else(|| "-".to_string()),
         }
     }
@@ -557,8 +558,8 @@ impl Cx<'_> {
                 Resolved::NotFound if party.id.is_some() || party.name.is_some() => notes.push(format!(
                     "{who} {}",
                     w.t(
-                        "is not in the organisation register: only the policies for every buyer apply, such as the national baseline",
-                        "er ikke i organisasjonsregisteret: bare policyene for alle oppdragsgivere gjelder, som de nasjonale minstekravene"
+                        "is not in the organisation register: policies for every buyer apply, such as the national baseline; those for named authorities and cooperations do not, unless the register lists a cooperation's members only in part",
+                        "er ikke i organisasjonsregisteret: policyer for alle oppdragsgivere gjelder, som de nasjonale minstekravene; de for navngitte oppdragsgivere og samarbeid gjelder ikke, med mindre registeret bare har en del av et samarbeids medlemmer"
                     )
                 )),
                 Resolved::Ambiguous(_) => notes.push(self.ambiguous(party)),

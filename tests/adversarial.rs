@@ -650,6 +650,50 @@ fn a_report_file_gets_an_ordinary_mode_and_a_replaced_one_keeps_its_own() {
     assert_ne!(std::fs::read_to_string(&shared).unwrap(), "old");
 }
 
+#[test]
+fn absurd_thread_counts_and_batch_sizes_are_usage_errors_not_hangs() {
+    for args in [
+        ["--threads", "100000"],
+        ["--threads", "18446744073709551615"],
+        ["--batch", "0"],
+        ["--batch", "1000000000"],
+    ] {
+        let o = anskaff(&["check", "--policy", "policies", args[0], args[1], "examples"]);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("is not in"), "{args:?}: {}", stderr(&o));
+    }
+}
+
+/// A record's text cannot drive the officer's terminal: escape sequences
+/// in titles and names are shown, not obeyed.
+#[test]
+fn the_text_report_shows_control_characters_instead_of_sending_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("r.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": \"x\\u001b]0;pwned\\u0007\", \"title\": \"\\u001b[2J\\rcleared\", \"buyer\": {\"name\": \"\\u001b[31mred\"}, \"date\": \"2024-01-01\"}\n",
+    )
+    .unwrap();
+    for color in ["never", "always"] {
+        let o = anskaff(&[
+            "check",
+            "--policy",
+            "policies",
+            "--color",
+            color,
+            &input.display().to_string(),
+        ]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("x␛]0;pwned␇"), "{out}");
+        assert!(out.contains("␛[2J␍cleared"), "{out}");
+        assert!(
+            !out.contains("\u{1b}]") && !out.contains("\u{1b}[2J") && !out.contains('\r'),
+            "{out}"
+        );
+    }
+}
+
 // ------------------------------------------------------------------ fuzz findings
 
 /// Inputs the fuzzers (fuzz/, docs/reliability.md) found, and sums that

@@ -278,6 +278,43 @@ fn json_groups_by_cooperation_with_members() {
 }
 
 #[test]
+fn grouping_by_cooperation_never_files_an_unknown_membership_as_known() {
+    let mut undated = record("undated", "A kommune", "2021-01-01");
+    undated.as_object_mut().map(|o| o.remove("date"));
+    let mut nameless = record("nameless", "", "2021-01-01");
+    nameless["buyer"] = json!({});
+    let records = [
+        record("a", "A kommune", "2021-01-01"),
+        undated,
+        nameless,
+        record("stranger", "Trondheim kommune", "2021-01-01"),
+        // B left Nord in 2018 and is in no other cooperation.
+        record("b-after", "B kommune", "2021-01-01"),
+    ];
+    let report = anskaff_json(&["--group-by", "cooperation"], &records);
+    let groups = report["summary"]["groups"]["groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let summary: Vec<(&str, u64)> = groups
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap_or(""), g["records"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("Nord innkjøp", 1),
+            ("Membership unknown (no date, or the register cannot tell)", 2),
+            ("Not in the organisation register", 1),
+            ("Not in a procurement cooperation", 1),
+        ],
+        "{groups:#?}"
+    );
+    // Every record is in some group.
+    assert_eq!(summary.iter().map(|(_, n)| n).sum::<u64>(), 5);
+}
+
+#[test]
 fn member_report_holds_only_the_members_records_and_rules() {
     let report = anskaff_json(&["--member", "d"], &member_records());
     let ids: Vec<&str> = report["records"]
@@ -308,6 +345,23 @@ fn member_report_holds_only_the_members_records_and_rules() {
         "{err}"
     );
     assert!(err.contains("did you mean `new-county`?"), "{err}");
+    // A member with no record in the input: an empty report for a council
+    // must not pass unremarked.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("records.jsonl");
+    std::fs::write(&input, jsonl(&member_records())).expect("written");
+    let o = Command::new(env!("CARGO_BIN_EXE_anskaff"))
+        .args(["check", "--policy"])
+        .arg(fixture())
+        .args(["--member", "c"])
+        .arg(&input)
+        .output()
+        .expect("anskaff runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: --member: no record has `c` as its buyer or as a participant"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -377,7 +431,7 @@ fn a_buyer_not_in_the_register_gets_a_note_and_the_baseline_still_applies() {
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert_eq!(
         notes[0],
-        "Trondheim kommune is not in the organisation register: only the policies for every buyer apply, such as the national baseline"
+        "Trondheim kommune is not in the organisation register: policies for every buyer apply, such as the national baseline; those for named authorities and cooperations do not, unless the register lists a cooperation's members only in part"
     );
     // The text report shows the note under the record.
     let (text, _) = anskaff(&["--color", "never"], &[record("x", "Trondheim kommune", "2021-01-01")]);

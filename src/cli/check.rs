@@ -37,11 +37,13 @@ pub struct CheckArgs {
     /// Only the summary: no per-record entries
     #[arg(long)]
     summary: bool,
-    /// Worker threads (default: all cores)
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Worker threads (default: all cores; at most 1024)
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
     threads: usize,
-    /// Records read and evaluated together (for tuning)
-    #[arg(long, default_value_t = RunOptions::default().batch, hide = true)]
+    /// Records read and evaluated together (for tuning; 1 to 1 000 000)
+    #[arg(long, default_value_t = RunOptions::default().batch, hide = true,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     batch: usize,
     /// Text report: also show rules that passed or did not apply
     #[arg(long, short)]
@@ -231,6 +233,12 @@ pub fn check(args: CheckArgs) -> u8 {
             eprintln!("error: cannot write the report: {e}");
             return exit::USAGE;
         }
+    }
+    if let Some(member) = &args.member
+        && result.summary.overall.records == 0
+    {
+        // Say so: an empty report for a council could be read as "all well".
+        eprintln!("warning: --member: no record has `{member}` as its buyer or as a participant");
     }
     if !result.errors.is_empty() {
         return exit::INPUT;

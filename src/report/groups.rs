@@ -39,6 +39,14 @@ pub const NO_COOPERATION: &str = "-";
 /// The key of the group of records of parties whose membership the
 /// register cannot tell (no date, a fuzzy edge): neither in nor out.
 pub const UNKNOWN_COOPERATION: &str = "?";
+/// The key of the group of records of parties the register does not know
+/// at all: whether they are in a cooperation is not for it to say.
+pub const NOT_IN_REGISTER: &str = "!";
+
+/// Whether `key` is one of the groups that are not a cooperation.
+pub fn is_special(key: &str) -> bool {
+    matches!(key, NO_COOPERATION | UNKNOWN_COOPERATION | NOT_IN_REGISTER)
+}
 
 /// A group a record counts in, and for which of its parties.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +68,7 @@ pub fn places(plan: &Plan, r: &Evaluated, by: GroupBy, lang: Lang) -> Vec<Place>
             .buyer_id
             .as_deref()
             .map(crate::eval::normalize_id)
-            .or_else(|| r.buyer_name.clone())
+            .or_else(|| r.buyer_name.as_deref().map(crate::eval::normalize_name))
             .unwrap_or_else(|| "-".to_string());
         let name = r
             .buyer_name
@@ -100,26 +108,48 @@ pub fn places(plan: &Plan, r: &Evaluated, by: GroupBy, lang: Lang) -> Vec<Place>
                 parties: bit,
             }),
             GroupBy::Cooperation => {
-                let coops = party
-                    .authority()
-                    .map(|a| reg.cooperations_of(a, r.date))
-                    .unwrap_or_default();
-                let maybe = party.authority().is_some_and(|a| {
-                    (0..reg.cooperations.len())
-                        .filter_map(|c| crate::register::CoopId::try_from(c).ok())
-                        .any(|c| {
-                            reg.belongs(c, a, r.date) == crate::register::Belongs::Unknown
-                                && reg.cooperation(c).complete
-                        })
-                });
-                if coops.is_empty() {
-                    let (group, group_name) = if maybe {
-                        (UNKNOWN_COOPERATION.to_string(), unknown_cooperation(lang))
-                    } else {
-                        (NO_COOPERATION.to_string(), no_cooperation(lang))
-                    };
+                use crate::register::{Belongs, CoopId, Resolved};
+                let all_coops = || (0..reg.cooperations.len()).filter_map(|c| CoopId::try_from(c).ok());
+                let unsure = |a| all_coops().any(|c| reg.belongs(c, a, r.date) == Belongs::Unknown);
+                let (coops, group) = match &party.resolved {
+                    Resolved::Found(a) => {
+                        let coops = reg.cooperations_of(*a, r.date);
+                        let group = if unsure(*a) {
+                            Some((UNKNOWN_COOPERATION, unknown_cooperation(lang)))
+                        } else if coops.is_empty() {
+                            Some((NO_COOPERATION, no_cooperation(lang)))
+                        } else {
+                            None
+                        };
+                        (coops, group)
+                    }
+                    // One of several authorities: unknown if any of them
+                    // is, or may be, in a cooperation.
+                    Resolved::Ambiguous(candidates) => {
+                        let any = candidates
+                            .iter()
+                            .any(|&a| all_coops().any(|c| !matches!(reg.belongs(c, a, r.date), Belongs::No(_))));
+                        let group = if any {
+                            (UNKNOWN_COOPERATION, unknown_cooperation(lang))
+                        } else {
+                            (NO_COOPERATION, no_cooperation(lang))
+                        };
+                        (Vec::new(), Some(group))
+                    }
+                    Resolved::NotFound if party.id.is_none() && party.name.is_none() => {
+                        // Who the party is, the record does not say.
+                        let group = if reg.cooperations.is_empty() {
+                            (NO_COOPERATION, no_cooperation(lang))
+                        } else {
+                            (UNKNOWN_COOPERATION, unknown_cooperation(lang))
+                        };
+                        (Vec::new(), Some(group))
+                    }
+                    Resolved::NotFound => (Vec::new(), Some((NOT_IN_REGISTER, not_in_register(lang)))),
+                };
+                if let Some((group, group_name)) = group {
                     add(Place {
-                        key: group,
+                        key: group.to_string(),
                         name: group_name,
                         member: Some((key.clone(), name.clone())),
                         parties: bit,
@@ -144,6 +174,14 @@ fn unknown_cooperation(lang: Lang) -> String {
     match lang {
         Lang::Nb => "Medlemskap ukjent (uten dato, eller registeret vet ikke)",
         Lang::En => "Membership unknown (no date, or the register cannot tell)",
+    }
+    .to_string()
+}
+
+fn not_in_register(lang: Lang) -> String {
+    match lang {
+        Lang::Nb => "Ikke i organisasjonsregisteret",
+        Lang::En => "Not in the organisation register",
     }
     .to_string()
 }
@@ -268,13 +306,14 @@ impl Groups {
     }
 
     /// The groups in the order reports show them: cooperations (or buyers)
-    /// by name, then the parties whose membership is unknown, then those in
-    /// no cooperation.
+    /// by name, then the parties whose membership is unknown, those the
+    /// register does not know, and those in no cooperation.
     pub fn ordered(&self) -> Vec<(&String, &Group)> {
         let mut list: Vec<(&String, &Group)> = self.groups.iter().collect();
         let last = |k: &str| match k {
             UNKNOWN_COOPERATION => 1,
-            NO_COOPERATION => 2,
+            NOT_IN_REGISTER => 2,
+            NO_COOPERATION => 3,
             _ => 0,
         };
         list.sort_by(|a, b| (last(a.0), &a.1.name, a.0).cmp(&(last(b.0), &b.1.name, b.0)));
@@ -297,12 +336,23 @@ impl MemberView {
     /// name); an error in words when the register does not know it.
     pub fn find(plan: &Plan, given: &str) -> Result<MemberView, String> {
         let reg = &plan.register;
-        let found = reg
-            .authority_by_id(given)
-            .or_else(|| match reg.resolve(Some(given), Some(given), None) {
+        let found = match reg.authority_by_id(given) {
+            Some(a) => Some(a),
+            None => match reg.resolve(Some(given), Some(given), None) {
                 crate::register::Resolved::Found(a) => Some(a),
-                _ => None,
-            });
+                crate::register::Resolved::Ambiguous(candidates) => {
+                    let ids: Vec<String> = candidates
+                        .iter()
+                        .map(|&a| format!("`{}` ({})", reg.authority(a).id, reg.authority(a).term.display()))
+                        .collect();
+                    return Err(format!(
+                        "`{given}` names more than one authority of the organisation register: {}; give the id",
+                        ids.join(", ")
+                    ));
+                }
+                crate::register::Resolved::NotFound => None,
+            },
+        };
         match found {
             Some(a) => Ok(MemberView {
                 key: reg.authority(a).id.clone(),
@@ -314,7 +364,7 @@ impl MemberView {
                 key: if given.chars().filter(char::is_ascii_digit).count() >= 6 {
                     crate::eval::normalize_id(given)
                 } else {
-                    given.to_string()
+                    crate::eval::normalize_name(given)
                 },
                 name: given.to_string(),
             }),
@@ -344,8 +394,8 @@ impl MemberView {
                 .fold(0, |set, (i, _)| set | (1 << i)),
             None => {
                 let id = r.buyer_id.as_deref().map(crate::eval::normalize_id);
-                let is_me =
-                    id.as_deref() == Some(self.key.as_str()) || r.buyer_name.as_deref() == Some(self.key.as_str());
+                let name = r.buyer_name.as_deref().map(crate::eval::normalize_name);
+                let is_me = id.as_deref() == Some(self.key.as_str()) || name.as_deref() == Some(self.key.as_str());
                 if is_me { crate::scope::ALL_PARTIES } else { 0 }
             }
         };

@@ -7,7 +7,7 @@
 //! no record is kept. [`super::html`] draws the overview as a matrix of
 //! bars; [`super::markdown`] writes its table.
 
-use super::groups::{GroupBy, Groups, NO_COOPERATION, Tally, UNKNOWN_COOPERATION};
+use super::groups::{GroupBy, Groups, Tally, is_special};
 use super::page::{
     Block, Cell, Chart, ChartKind, KeyFigure, MAX_ROWS, MatrixCell, MatrixRow, Section, StatusBar, Table, Tone,
     count_bar, float, money, percent, status_table, t, value_bar,
@@ -45,7 +45,7 @@ pub fn sections(plan: &Plan, g: &Groups, lang: Lang) -> Vec<Section> {
                 let rows: Vec<(&String, &String, &Tally)> =
                     group.members.iter().map(|(k, (name, t))| (k, name, t)).collect();
                 let title = match key.as_str() {
-                    NO_COOPERATION | UNKNOWN_COOPERATION => group.name.clone(),
+                    k if is_special(k) => group.name.clone(),
                     _ => format!(
                         "{}: {}",
                         group.name,
@@ -62,7 +62,7 @@ pub fn sections(plan: &Plan, g: &Groups, lang: Lang) -> Vec<Section> {
                 ));
                 // Parties in no cooperation (or not known to be) are not its
                 // members: the overview's row is enough.
-                if matches!(key.as_str(), NO_COOPERATION | UNKNOWN_COOPERATION) {
+                if is_special(key) {
                     continue;
                 }
                 for (j, (mkey, name, tally)) in rows.iter().enumerate() {

@@ -11,7 +11,7 @@ use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
 pub struct TextRenderer<W: Write> {
-    out: W,
+    out: Printable<W>,
     color: bool,
     /// Also show rules that passed or did not apply.
     verbose: bool,
@@ -27,7 +27,10 @@ pub struct TextRenderer<W: Write> {
 impl<W: Write> TextRenderer<W> {
     pub fn new(out: W, color: bool, verbose: bool, summary_only: bool) -> Self {
         TextRenderer {
-            out,
+            out: Printable {
+                inner: out,
+                allow_sgr: color,
+            },
             color,
             verbose,
             summary_only,
@@ -51,6 +54,58 @@ impl<W: Write> TextRenderer<W> {
         } else {
             text.to_string()
         }
+    }
+}
+
+/// A writer that keeps a terminal's control sequences out of the report:
+/// a record's title or a buyer's name could otherwise recolour, retitle or
+/// clear the officer's screen. Control characters other than line feed and
+/// tab are shown as Unicode control pictures (`␛`, `␍`), C1 controls as
+/// `�`. With colour on, `ESC [ digits ; m` (colour and weight, what
+/// [`TextRenderer::paint`] writes) passes; nothing else does.
+struct Printable<W: Write> {
+    inner: W,
+    allow_sgr: bool,
+}
+
+/// The length of the colour sequence at the start of `bytes`, if any.
+fn sgr_len(bytes: &[u8]) -> Option<usize> {
+    let rest = bytes.strip_prefix(b"\x1b[")?;
+    let body = rest.iter().take_while(|b| b.is_ascii_digit() || **b == b';').count();
+    (rest.get(body) == Some(&b'm')).then_some(body + 3)
+}
+
+impl<W: Write> Write for Printable<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        let mut i = 0;
+        while let Some(&b) = buf.get(i) {
+            let (skip, picture): (usize, Option<char>) = match b {
+                b'\n' | b'\t' => (1, None),
+                0x1b if self.allow_sgr => match sgr_len(&buf[i..]) {
+                    Some(n) => (n, None),
+                    None => (1, Some('\u{241B}')),
+                },
+                0x00..=0x1f => (1, char::from_u32(0x2400 + u32::from(b))),
+                0x7f => (1, Some('\u{2421}')),
+                // U+0080..U+009F in UTF-8.
+                0xc2 if buf.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)) => (2, Some('\u{FFFD}')),
+                _ => (1, None),
+            };
+            if let Some(c) = picture {
+                self.inner.write_all(&buf[start..i])?;
+                let mut utf8 = [0; 4];
+                self.inner.write_all(c.encode_utf8(&mut utf8).as_bytes())?;
+                start = i + skip;
+            }
+            i += skip;
+        }
+        self.inner.write_all(buf.get(start..).unwrap_or_default())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -578,4 +633,31 @@ fn group_line(b: &super::Breakdown, lang: Lang) -> String {
         parts.push(format!("{} {currency}{pct}", format_amount(spend.total, lang)));
     }
     parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printed(text: &str, allow_sgr: bool) -> String {
+        let mut p = Printable {
+            inner: Vec::new(),
+            allow_sgr,
+        };
+        p.write_all(text.as_bytes()).expect("in memory");
+        String::from_utf8(p.inner).expect("UTF-8")
+    }
+
+    #[test]
+    fn control_sequences_from_records_are_shown_not_obeyed() {
+        // A window title, a cleared screen, a carriage return, DEL, a C1 CSI.
+        let hostile = "a\x1b]0;pwned\x07b\x1b[2Jc\rd\x7fe\u{9b}31mf\ng\th";
+        let shown = "a␛]0;pwned␇b␛[2Jc␍d␡e\u{FFFD}31mf\ng\th";
+        assert_eq!(printed(hostile, false), shown);
+        // With colour on, only colour passes; the rest is shown as before.
+        assert_eq!(printed(hostile, true), shown);
+        assert_eq!(printed("\x1b[1;31mred\x1b[0m", true), "\x1b[1;31mred\x1b[0m");
+        assert_eq!(printed("\x1b[1;31mred\x1b[0m", false), "␛[1;31mred␛[0m");
+        assert_eq!(printed("æøå – ok", false), "æøå – ok");
+    }
 }
