@@ -421,6 +421,8 @@ fn an_unknown_cooperation_is_an_error_at_the_spot_with_a_suggestion() {
     assert!(err.contains("p.policy:3:18"), "{err}");
     assert!(err.contains("help: did you mean `nord`?"), "{err}");
     assert!(err.contains("error: unknown authority `A kommune`"), "{err}");
+    assert!(err.contains("not an authority of the register"), "{err}");
+    assert!(!err.contains("not a authority"), "{err}");
     assert!(err.contains("help: the register's id for A kommune is `a`"), "{err}");
     assert!(err.contains("help: did you mean `municipal`?"), "{err}");
     // Without a register the hint says how to get one.
