@@ -611,3 +611,17 @@ fn junit_says_whose_rule_failed() {
     assert!(xml.contains("(Regel for: Steinkjer kommune)\""), "{xml}");
 }
 
+#[test]
+fn a_members_text_report_says_whose_it_is() {
+    let (text, _) = anskaff(&["--member", "d", "--color", "never"], &member_records());
+    let second = text.lines().nth(1).unwrap_or("");
+    assert!(
+        second.starts_with("Report for D kommune: its own procurements and the joint ones it takes part in"),
+        "{text}"
+    );
+    let (text, _) = anskaff(&["--member", "d", "--color", "never", "--lang", "nb"], &member_records());
+    assert!(text.lines().nth(1).unwrap_or("").starts_with("Rapport til D kommune:"), "{text}");
+    // Without --member, no such line.
+    let (text, _) = anskaff(&["--color", "never"], &member_records());
+    assert!(!text.contains("Report for"), "{text}");
+}

@@ -93,6 +93,8 @@ pub struct RenderOptions {
     pub baseline: Option<std::sync::Arc<baseline::Baseline>>,
     /// Records per buyer or per cooperation and member (`--group-by`).
     pub group_by: Option<groups::GroupBy>,
+    /// The member whose council the report is for (`--member`).
+    pub member: Option<groups::MemberView>,
 }
 
 /// The renderer for `format`, writing to `out`. Every front end (the CLI,
@@ -105,7 +107,8 @@ pub fn renderer<'w>(
     let inner: Box<dyn Renderer + 'w> = match format {
         ReportFormat::Text => Box::new(
             text::TextRenderer::new(out, options.color, options.verbose, options.summary_only)
-                .grouped(options.group_by),
+                .grouped(options.group_by)
+                .member(options.member.clone()),
         ),
         ReportFormat::Json => Box::new(json::JsonRenderer::new(out, options.summary_only)),
         ReportFormat::Html => Box::new(html::HtmlRenderer::new(out)),

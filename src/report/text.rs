@@ -22,6 +22,8 @@ pub struct TextRenderer<W: Write> {
     /// `--group-by`: the records are held and written group by group.
     group_by: Option<super::groups::GroupBy>,
     held: Vec<Evaluated>,
+    /// `--member`: whose report it is.
+    member: Option<super::groups::MemberView>,
 }
 
 impl<W: Write> TextRenderer<W> {
@@ -35,7 +37,15 @@ impl<W: Write> TextRenderer<W> {
             comparison: None,
             group_by: None,
             held: Vec::new(),
+            member: None,
         }
+    }
+
+    /// The report for one member's council (`--member`): its head names
+    /// the member.
+    pub fn member(mut self, member: Option<super::groups::MemberView>) -> Self {
+        self.member = member;
+        self
     }
 
     /// Write the records group by group (`--group-by`): they are held
@@ -96,6 +106,10 @@ impl<W: Write> Renderer for TextRenderer<W> {
             policies.join(", ")
         );
         writeln!(self.out, "{}", self.paint(DIM, &head))?;
+        if let Some(m) = &self.member {
+            let line = super::page::member_lead(&m.name, lang);
+            writeln!(self.out, "{}", self.paint(BOLD, &line))?;
+        }
         writeln!(self.out)
     }
 
