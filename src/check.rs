@@ -1627,8 +1627,13 @@ impl<'a> Checker<'a> {
                     }
                     None => {
                         let names = schema::item_field_names(*kind);
-                        let help = did_you_mean(f, names.iter().copied())
-                            .unwrap_or_else(|| format!("the fields of {} are: {}", crate::diag::indefinite(kind.name()), names.join(", ")));
+                        let help = did_you_mean(f, names.iter().copied()).unwrap_or_else(|| {
+                            format!(
+                                "the fields of {} are: {}",
+                                crate::diag::indefinite(kind.name()),
+                                names.join(", ")
+                            )
+                        });
                         let d = self
                             .error(
                                 file,
@@ -1890,7 +1895,10 @@ impl<'a> Checker<'a> {
             UnaryOp::IsEmpty | UnaryOp::IsNotEmpty => {
                 if !(ty == Type::Text || ty.element().is_some()) {
                     let what = match &ty {
-                        Type::Code(d) => format!("{} is one of a fixed set of values and cannot be empty", crate::diag::indefinite(d.name())),
+                        Type::Code(d) => format!(
+                            "{} is one of a fixed set of values and cannot be empty",
+                            crate::diag::indefinite(d.name())
+                        ),
                         other => format!("only texts and lists can be empty; this is {}", other.describe()),
                     };
                     let d = self

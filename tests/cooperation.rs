@@ -491,8 +491,17 @@ fn example(args: &[&str]) -> String {
 fn csv_rows(csv: &str) -> Vec<std::collections::BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let header: Vec<String> = reader.headers().expect("a header").iter().map(String::from).collect();
-    assert_eq!(header.last().map(String::as_str), Some("rule_for"), "the new column is last");
-    assert_eq!(header[..8], ["record", "source", "rule", "severity", "outcome", "value", "currency", "message"]);
+    assert_eq!(
+        header.last().map(String::as_str),
+        Some("rule_for"),
+        "the new column is last"
+    );
+    assert_eq!(
+        header[..8],
+        [
+            "record", "source", "rule", "severity", "outcome", "value", "currency", "message"
+        ]
+    );
     reader
         .records()
         .map(|r| {
@@ -537,10 +546,14 @@ fn csv_says_whose_rule_it_is_in_a_last_column() {
     // Grouped, the column stays last.
     let csv = example(&["--format", "csv", "--group-by", "cooperation"]);
     let header = csv.lines().next().unwrap_or("");
-    assert!(header.starts_with("group,member,record,") && header.ends_with(",message,rule_for"), "{header}");
     assert!(
-        csv.lines()
-            .any(|l| l.contains(",INN-2021-005,") && l.contains("STEINKJER-NAERING-1") && l.ends_with(",Steinkjer kommune")),
+        header.starts_with("group,member,record,") && header.ends_with(",message,rule_for"),
+        "{header}"
+    );
+    assert!(
+        csv.lines().any(|l| l.contains(",INN-2021-005,")
+            && l.contains("STEINKJER-NAERING-1")
+            && l.ends_with(",Steinkjer kommune")),
         "{csv}"
     );
 }
@@ -569,7 +582,10 @@ fn the_largest_non_compliant_list_names_whose_rule_was_broken() {
     );
     // Steinkjer's own procurement: its rule, no one else's to name.
     let own = largest_row(&md, "INN-2023-007");
-    assert!(own.contains("STEINKJER-NAERING-1") && !own.contains("Rule for"), "{own}");
+    assert!(
+        own.contains("STEINKJER-NAERING-1") && !own.contains("Rule for"),
+        "{own}"
+    );
     let md = example(&["--format", "markdown", "--lang", "nb"]);
     assert!(
         largest_row(&md, "INN-2021-005").contains("— Regel for: Steinkjer kommune"),
@@ -619,8 +635,14 @@ fn a_members_text_report_says_whose_it_is() {
         second.starts_with("Report for D kommune: its own procurements and the joint ones it takes part in"),
         "{text}"
     );
-    let (text, _) = anskaff(&["--member", "d", "--color", "never", "--lang", "nb"], &member_records());
-    assert!(text.lines().nth(1).unwrap_or("").starts_with("Rapport til D kommune:"), "{text}");
+    let (text, _) = anskaff(
+        &["--member", "d", "--color", "never", "--lang", "nb"],
+        &member_records(),
+    );
+    assert!(
+        text.lines().nth(1).unwrap_or("").starts_with("Rapport til D kommune:"),
+        "{text}"
+    );
     // Without --member, no such line.
     let (text, _) = anskaff(&["--color", "never"], &member_records());
     assert!(!text.contains("Report for"), "{text}");
