@@ -42,8 +42,8 @@ impl Type {
             Type::Date => "a date".into(),
             Type::Duration => "a duration".into(),
             Type::Text => "a text".into(),
-            Type::Code(d) => format!("a {} (text)", d.name()),
-            Type::Item(k) => format!("a {}", k.name()),
+            Type::Code(d) => format!("{} (text)", crate::diag::indefinite(d.name())),
+            Type::Item(k) => crate::diag::indefinite(k.name()),
             Type::List(t) => format!("a list of {}", plural(t)),
             Type::EmptyList => "an empty list".into(),
         }
@@ -1317,7 +1317,7 @@ impl<'a> Checker<'a> {
                     file,
                     t.name.span,
                     format!("unknown {what} `{name}`"),
-                    format!("not a {what} of the register"),
+                    format!("not {} of the register", crate::diag::indefinite(what)),
                 )
                 .help(help);
             self.push(d);
@@ -1627,13 +1627,18 @@ impl<'a> Checker<'a> {
                     }
                     None => {
                         let names = schema::item_field_names(*kind);
-                        let help = did_you_mean(f, names.iter().copied())
-                            .unwrap_or_else(|| format!("the fields of a {} are: {}", kind.name(), names.join(", ")));
+                        let help = did_you_mean(f, names.iter().copied()).unwrap_or_else(|| {
+                            format!(
+                                "the fields of {} are: {}",
+                                crate::diag::indefinite(kind.name()),
+                                names.join(", ")
+                            )
+                        });
                         let d = self
                             .error(
                                 file,
                                 span,
-                                format!("a {} has no field `{f}`", kind.name()),
+                                format!("{} has no field `{f}`", crate::diag::indefinite(kind.name())),
                                 "unknown field",
                             )
                             .help(help);
@@ -1890,7 +1895,10 @@ impl<'a> Checker<'a> {
             UnaryOp::IsEmpty | UnaryOp::IsNotEmpty => {
                 if !(ty == Type::Text || ty.element().is_some()) {
                     let what = match &ty {
-                        Type::Code(d) => format!("a {} is one of a fixed set of values and cannot be empty", d.name()),
+                        Type::Code(d) => format!(
+                            "{} is one of a fixed set of values and cannot be empty",
+                            crate::diag::indefinite(d.name())
+                        ),
                         other => format!("only texts and lists can be empty; this is {}", other.describe()),
                     };
                     let d = self
@@ -2132,8 +2140,8 @@ impl<'a> Checker<'a> {
                     let help = did_you_mean(text, domain.values().iter().copied())
                         .unwrap_or_else(|| format!("the values are: {}", domain.values().join(", ")));
                     c.push(
-                        Diagnostic::error(format!("`{text}` is not a {}", domain.name()))
-                            .at(fid, span, format!("not a {}", domain.name()))
+                        Diagnostic::error(format!("`{text}` is not {}", crate::diag::indefinite(domain.name())))
+                            .at(fid, span, format!("not {}", crate::diag::indefinite(domain.name())))
                             .help(help),
                     );
                     None
@@ -2182,8 +2190,8 @@ impl<'a> Checker<'a> {
                             .unwrap_or_else(|| format!("the values are: {}", domain.values().join(", ")));
                         self.push(
                             Diagnostic::error(format!(
-                                "parameter `{name}` holds `{t}`, which is not a {}",
-                                domain.name()
+                                "parameter `{name}` holds `{t}`, which is not {}",
+                                crate::diag::indefinite(domain.name())
                             ))
                             .at(fid, span, "compared here")
                             .help(help),

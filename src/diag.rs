@@ -178,6 +178,17 @@ fn clamp(sources: &SourceMap, label: &Label) -> std::ops::Range<usize> {
 }
 
 /// Render a list of diagnostics, one after another.
+/// `noun` after its indefinite article: `a lot`, `an authority`, `an award
+/// criterion`.
+pub fn indefinite(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
+}
+
 pub fn render_all(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
     diagnostics.iter().map(|d| d.render(sources)).collect()
 }
@@ -214,6 +225,15 @@ mod tests {
         assert_eq!(closest("vehicles[].fule", known), Some("vehicles[].fuel"));
         assert_eq!(closest("buyer.knd", known), Some("buyer.kind"));
         assert_eq!(closest("zzz", known), None);
+    }
+
+    #[test]
+    fn indefinite_article_fits_the_noun() {
+        assert_eq!(indefinite("authority"), "an authority");
+        assert_eq!(indefinite("award criterion"), "an award criterion");
+        assert_eq!(indefinite("exemption"), "an exemption");
+        assert_eq!(indefinite("cooperation"), "a cooperation");
+        assert_eq!(indefinite("buyer kind"), "a buyer kind");
     }
 
     #[test]

@@ -458,7 +458,8 @@ impl Builder {
                 "here",
             )
             .help(format!(
-                "a {what} id is written in lower-case letters, digits and `-`, e.g. `innherred-innkjop`"
+                "{} id is written in lower-case letters, digits and `-`, e.g. `innherred-innkjop`",
+                crate::diag::indefinite(what)
             ));
         self.diags.push(d);
         false

@@ -403,7 +403,7 @@ fn text_csv_and_junit_group_records() {
     let header = csv.lines().next().unwrap_or("");
     assert_eq!(
         header,
-        "group,member,record,source,rule,severity,outcome,value,currency,message"
+        "group,member,record,source,rule,severity,outcome,value,currency,message,rule_for"
     );
     assert!(
         csv.lines().any(|l| l.starts_with("Nord innkjøp,A kommune,joint,")),
@@ -475,6 +475,8 @@ fn an_unknown_cooperation_is_an_error_at_the_spot_with_a_suggestion() {
     assert!(err.contains("p.policy:3:18"), "{err}");
     assert!(err.contains("help: did you mean `nord`?"), "{err}");
     assert!(err.contains("error: unknown authority `A kommune`"), "{err}");
+    assert!(err.contains("not an authority of the register"), "{err}");
+    assert!(!err.contains("not a authority"), "{err}");
     assert!(err.contains("help: the register's id for A kommune is `a`"), "{err}");
     assert!(err.contains("help: did you mean `municipal`?"), "{err}");
     // Without a register the hint says how to get one.
@@ -523,4 +525,179 @@ fn validate_warns_of_a_member_rule_for_an_authority_that_never_was_a_member() {
         "{text}"
     );
     assert!(!text.contains("`N-A-1` is for"), "A is a member: {text}");
+}
+
+/// Run `anskaff check --policy policies` with `args` on the cooperation
+/// example: INN-2021-005 is led by Verdal kommune with Steinkjer and
+/// Levanger taking part, and fails STEINKJER-NAERING-1, Steinkjer's own rule.
+fn example(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_anskaff"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--policy", "policies"])
+        .args(args)
+        .arg("examples/cooperation.jsonl")
+        .output()
+        .expect("anskaff runs");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The CSV rows as maps from column to cell.
+fn csv_rows(csv: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader.headers().expect("a header").iter().map(String::from).collect();
+    assert_eq!(
+        header.last().map(String::as_str),
+        Some("rule_for"),
+        "the new column is last"
+    );
+    assert_eq!(
+        header[..8],
+        [
+            "record", "source", "rule", "severity", "outcome", "value", "currency", "message"
+        ]
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a row");
+            assert_eq!(r.len(), header.len());
+            header.iter().cloned().zip(r.iter().map(String::from)).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn csv_says_whose_rule_it_is_in_a_last_column() {
+    for lang in ["en", "nb"] {
+        let rows = csv_rows(&example(&["--format", "csv", "--lang", lang]));
+        let cell = |record: &str, rule: &str| {
+            rows.iter()
+                .find(|r| r["record"] == record && r["rule"] == rule)
+                .map(|r| r["rule_for"].clone())
+                .unwrap_or_else(|| panic!("no row for {record} {rule}"))
+        };
+        let steinkjer = rows
+            .iter()
+            .find(|r| r["record"] == "INN-2021-005" && r["rule"] == "STEINKJER-NAERING-1")
+            .expect("the row");
+        assert_eq!(steinkjer["outcome"], "fail");
+        assert_eq!(steinkjer["rule_for"], "Steinkjer kommune");
+        // The cooperation's rules are every party's: nothing to say.
+        assert_eq!(cell("INN-2021-005", "INNHERRED-EHANDEL-1"), "");
+        // A record with one party never says.
+        assert!(
+            rows.iter()
+                .filter(|r| r["record"] == "INN-2023-007")
+                .all(|r| r["rule_for"].is_empty())
+        );
+        assert!(
+            rows.iter()
+                .filter(|r| r["record"] != "INN-2021-005")
+                .all(|r| r["rule_for"].is_empty()),
+            "only the joint procurement has parties to tell apart"
+        );
+    }
+    // Grouped, the column stays last.
+    let csv = example(&["--format", "csv", "--group-by", "cooperation"]);
+    let header = csv.lines().next().unwrap_or("");
+    assert!(
+        header.starts_with("group,member,record,") && header.ends_with(",message,rule_for"),
+        "{header}"
+    );
+    assert!(
+        csv.lines().any(|l| l.contains(",INN-2021-005,")
+            && l.contains("STEINKJER-NAERING-1")
+            && l.ends_with(",Steinkjer kommune")),
+        "{csv}"
+    );
+}
+
+/// The row of `record` in the table of the largest non-compliant
+/// procurements of a Markdown report.
+fn largest_row<'a>(md: &'a str, record: &str) -> &'a str {
+    let section = md
+        .split("\n## ")
+        .find(|s| s.starts_with("Largest non-compliant") || s.starts_with("Største anskaffelser"))
+        .expect("the section");
+    section
+        .lines()
+        .find(|l| l.contains(record))
+        .unwrap_or_else(|| panic!("no row for {record} in {section}"))
+}
+
+#[test]
+fn the_largest_non_compliant_list_names_whose_rule_was_broken() {
+    let md = example(&["--format", "markdown"]);
+    let joint = largest_row(&md, "INN-2021-005");
+    assert!(joint.contains("| Verdal kommune |"), "the buyer that led it: {joint}");
+    assert!(
+        joint.contains("(STEINKJER-NAERING-1): The procurement of 6 000 000 NOK is not divided into lots. — Rule for: Steinkjer kommune"),
+        "{joint}"
+    );
+    // Steinkjer's own procurement: its rule, no one else's to name.
+    let own = largest_row(&md, "INN-2023-007");
+    assert!(
+        own.contains("STEINKJER-NAERING-1") && !own.contains("Rule for"),
+        "{own}"
+    );
+    let md = example(&["--format", "markdown", "--lang", "nb"]);
+    assert!(
+        largest_row(&md, "INN-2021-005").contains("— Regel for: Steinkjer kommune"),
+        "{md}"
+    );
+    // The HTML report (Norwegian by default), escaped like every text.
+    let html = example(&["--format", "html"]);
+    let section = &html[html.find("<section id=\"largest\"").expect("the section")..];
+    let section = &section[..section.find("</section>").expect("its end")];
+    let row = section
+        .split("<tr>")
+        .find(|r| r.contains("INN-2021-005"))
+        .expect("the joint procurement's row");
+    assert!(row.contains("Verdal kommune"), "{row}");
+    assert!(row.contains("STEINKJER-NAERING-1"), "{row}");
+    assert!(row.contains("— Regel for: Steinkjer kommune"), "{row}");
+    let own = section
+        .split("<tr>")
+        .find(|r| r.contains("INN-2023-007"))
+        .expect("Steinkjer's own row");
+    assert!(!own.contains("Regel for"), "{own}");
+}
+
+#[test]
+fn junit_says_whose_rule_failed() {
+    let xml = example(&["--format", "junit"]);
+    let case = xml
+        .split("<testcase ")
+        .find(|c| c.starts_with("name=\"INN-2021-005 · STEINKJER-NAERING-1\""))
+        .expect("the test case");
+    assert!(
+        case.contains("<failure message=\"The procurement of 6 000 000 NOK is not divided into lots. (Rule for: Steinkjer kommune)\""),
+        "{case}"
+    );
+    assert!(case.contains("\nRule for: Steinkjer kommune\n"), "{case}");
+    // A rule of every party, and a record with one party, say nothing.
+    assert_eq!(xml.matches("Rule for:").count(), 2, "{xml}");
+    let xml = example(&["--format", "junit", "--lang", "nb"]);
+    assert!(xml.contains("(Regel for: Steinkjer kommune)\""), "{xml}");
+}
+
+#[test]
+fn a_members_text_report_says_whose_it_is() {
+    let (text, _) = anskaff(&["--member", "d", "--color", "never"], &member_records());
+    let second = text.lines().nth(1).unwrap_or("");
+    assert!(
+        second.starts_with("Report for D kommune: its own procurements and the joint ones it takes part in"),
+        "{text}"
+    );
+    let (text, _) = anskaff(
+        &["--member", "d", "--color", "never", "--lang", "nb"],
+        &member_records(),
+    );
+    assert!(
+        text.lines().nth(1).unwrap_or("").starts_with("Rapport til D kommune:"),
+        "{text}"
+    );
+    // Without --member, no such line.
+    let (text, _) = anskaff(&["--color", "never"], &member_records());
+    assert!(!text.contains("Report for"), "{text}");
 }

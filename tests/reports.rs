@@ -304,7 +304,7 @@ fn csv_round_trips_with_a_row_per_record_and_rule() {
     assert_eq!(
         header,
         [
-            "record", "source", "rule", "severity", "outcome", "value", "currency", "message"
+            "record", "source", "rule", "severity", "outcome", "value", "currency", "message", "rule_for"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
@@ -322,8 +322,11 @@ fn csv_round_trips_with_a_row_per_record_and_rule() {
         assert_eq!(&row[5], r["value"]["amount"].as_str().unwrap_or(""));
         assert_eq!(&row[6], r["value"]["currency"].as_str().unwrap_or(""));
         assert_eq!(&row[7], f["message"].as_str().unwrap(), "Norwegian text survives");
+        // Whose rule it is, where the JSON report has the parties' keys.
+        assert_eq!(row[8].is_empty(), f.get("for").is_none(), "{row:?}");
     }
     assert!(rows.iter().any(|r| r[7].contains('ø')));
+    assert!(rows.iter().any(|r| &r[8] == "Steinkjer kommune"));
 }
 
 #[test]

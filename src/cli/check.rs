@@ -206,6 +206,7 @@ pub fn check(args: CheckArgs) -> u8 {
             bom: args.bom,
             baseline,
             group_by,
+            member: opts.member.clone(),
         };
         let mut renderer = report::renderer(format, Box::new(&mut writer), &options);
         let result = run::run(&plan, &inputs, &opts, &meta, renderer.as_mut());

@@ -239,7 +239,11 @@ impl<'de> Leaf<'de> {
             other => {
                 cx.warn(
                     at,
-                    format!("expected a {} text, found {}", domain.name(), other.describe()),
+                    format!(
+                        "expected {} text, found {}",
+                        crate::diag::indefinite(domain.name()),
+                        other.describe()
+                    ),
                 );
                 None
             }

@@ -962,7 +962,10 @@ impl Mapping {
             let hint = crate::diag::did_you_mean(code, domain.values().iter().copied())
                 .map(|h| format!("; {h}"))
                 .unwrap_or_else(|| format!("; known values: {}", domain.values().join(", ")));
-            return Err(format!("`{code}` is not a {}{hint}", domain.name()));
+            return Err(format!(
+                "`{code}` is not {}{hint}",
+                crate::diag::indefinite(domain.name())
+            ));
         };
         let k = value_key(word);
         if k.is_empty() {
@@ -1974,7 +1977,13 @@ impl<'m> RowState<'m> {
     fn code(&self, domain: Domain, cell: &Cell) -> Result<u8, String> {
         let text = match cell {
             Cell::Text(t) => t,
-            other => return Err(format!("{} is not a {}", other.describe(), domain.name())),
+            other => {
+                return Err(format!(
+                    "{} is not {}",
+                    other.describe(),
+                    crate::diag::indefinite(domain.name())
+                ));
+            }
         };
         if let Some(c) = self.mapping.code(domain, text) {
             return Ok(c);
@@ -1988,7 +1997,11 @@ impl<'m> RowState<'m> {
         let hint = crate::diag::did_you_mean(&value_key(text), words.iter().map(String::as_str))
             .map(|h| format!("; {h}"))
             .unwrap_or_else(|| format!("; known values: {}", domain.values().join(", ")));
-        Err(format!("{} is not a {}{hint}", quote(text), domain.name()))
+        Err(format!(
+            "{} is not {}{hint}",
+            quote(text),
+            crate::diag::indefinite(domain.name())
+        ))
     }
 
     /// `3` (three lots), `0` or `nei` (not divided), or lot titles separated

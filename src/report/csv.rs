@@ -1,6 +1,8 @@
 //! The CSV report (`--format csv`): one row per record and rule, for
 //! spreadsheets. Columns: `record`, `source`, `rule`, `severity`,
-//! `outcome`, `value`, `currency`, `message`.
+//! `outcome`, `value`, `currency`, `message`, `rule_for` (in a joint
+//! procurement, whose rule it is when it is not every party's; added last,
+//! so that the earlier columns keep their places).
 //!
 //! Text that a spreadsheet would take for a formula (a cell starting with
 //! `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as
@@ -15,8 +17,8 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// The header row.
-pub const HEADER: [&str; 8] = [
-    "record", "source", "rule", "severity", "outcome", "value", "currency", "message",
+pub const HEADER: [&str; 9] = [
+    "record", "source", "rule", "severity", "outcome", "value", "currency", "message", "rule_for",
 ];
 
 /// The columns a grouped report (`--group-by`) writes first.
@@ -132,6 +134,7 @@ impl<W: Write> CsvRenderer<W> {
                 continue;
             };
             let lead = lead.iter().map(|c| neutralise(c));
+            let whose = super::whose_rule(plan, r, f.rule).unwrap_or_default();
             let row: Vec<Cow<'_, str>> = lead
                 .chain([
                     neutralise(&r.id),
@@ -143,6 +146,7 @@ impl<W: Write> CsvRenderer<W> {
                     Cow::Borrowed(amount.as_str()),
                     neutralise(&currency),
                     neutralise(&f.message),
+                    neutralise(&whose),
                 ])
                 .collect();
             out.write_record(row.iter().map(|c| c.as_bytes())).map_err(csv_error)?;

@@ -832,7 +832,7 @@ impl<W: Write> Renderer for JsonRenderer<W> {
                     failed: h
                         .reasons
                         .iter()
-                        .map(|(r, _)| plan.rules[*r as usize].id.as_str())
+                        .map(|reason| plan.rules[reason.rule as usize].id.as_str())
                         .collect(),
                 })
                 .collect(),

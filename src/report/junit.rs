@@ -91,6 +91,8 @@ impl Suite {
         };
         self.tests += 1;
         let name = format!("{} · {}", r.id, rule.id);
+        // In a joint procurement: whose rule it is, when not every party's.
+        let whose = super::whose_rule(plan, r, f.rule).map(|w| format!("{} {w}", super::rule_for_word(lang)));
         let out = &mut self.cases;
         write!(
             out,
@@ -102,13 +104,14 @@ impl Suite {
             Outcome::Fail => {
                 self.failures += 1;
                 let mut body = vec![rule.title.get(lang).unwrap_or("").to_string(), r.source.display()];
+                body.extend(whose.clone());
                 if let Some(advice) = rule.advice.get(lang) {
                     body.push(format!("{} {advice}", t(lang, "Fix:", "Slik retter du:")));
                 }
                 write!(
                     out,
                     ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
-                    escape(&f.message),
+                    escape(&with_whose(&f.message, whose.as_deref())),
                     rule.severity.as_str(),
                     escape_text(&body.join("\n"))
                 )
@@ -118,7 +121,7 @@ impl Suite {
                 write!(
                     out,
                     ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                    escape(&skip_reason(f, lang))
+                    escape(&with_whose(&skip_reason(f, lang), whose.as_deref()))
                 )
             }
             Outcome::Pass | Outcome::NotApplicable => out.write_all(b"/>\n"),
@@ -170,6 +173,16 @@ fn allowed(c: char) -> bool {
 
 fn t(lang: Lang, en: &'static str, nb: &'static str) -> &'static str {
     if lang == Lang::Nb { nb } else { en }
+}
+
+/// A message with whose rule it is after it (`… (Rule for: Steinkjer
+/// kommune)`), when the rule is not every party's.
+fn with_whose<'a>(message: &'a str, whose: Option<&str>) -> Cow<'a, str> {
+    match whose {
+        None => Cow::Borrowed(message),
+        Some(w) if message.is_empty() => Cow::Owned(w.to_string()),
+        Some(w) => Cow::Owned(format!("{message} ({w})")),
+    }
 }
 
 /// Why a finding was skipped, in words.

@@ -93,6 +93,8 @@ pub struct RenderOptions {
     pub baseline: Option<std::sync::Arc<baseline::Baseline>>,
     /// Records per buyer or per cooperation and member (`--group-by`).
     pub group_by: Option<groups::GroupBy>,
+    /// The member whose council the report is for (`--member`).
+    pub member: Option<groups::MemberView>,
 }
 
 /// The renderer for `format`, writing to `out`. Every front end (the CLI,
@@ -105,7 +107,8 @@ pub fn renderer<'w>(
     let inner: Box<dyn Renderer + 'w> = match format {
         ReportFormat::Text => Box::new(
             text::TextRenderer::new(out, options.color, options.verbose, options.summary_only)
-                .grouped(options.group_by),
+                .grouped(options.group_by)
+                .member(options.member.clone()),
         ),
         ReportFormat::Json => Box::new(json::JsonRenderer::new(out, options.summary_only)),
         ReportFormat::Html => Box::new(html::HtmlRenderer::new(out)),
@@ -417,7 +420,17 @@ pub struct Highlight {
     pub value: Money,
     pub source: crate::finding::Source,
     /// The `must` rules that failed, with their messages.
-    pub reasons: Vec<(RuleId, String)>,
+    pub reasons: Vec<Reason>,
+}
+
+/// A `must` rule that failed, for the list of the largest non-compliant
+/// records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub rule: RuleId,
+    pub message: String,
+    /// Whose rule it is when it is not every party's ([`whose_rule`]).
+    pub whose: Option<String>,
 }
 
 /// An exemption that waived a finding, or that had expired.
@@ -546,7 +559,11 @@ impl Summary {
             .findings
             .iter()
             .filter(|f| f.outcome == Outcome::Fail && plan.rules[f.rule as usize].severity == Severity::Must)
-            .map(|f| (f.rule, f.message.clone()))
+            .map(|f| Reason {
+                rule: f.rule,
+                message: f.message.clone(),
+                whose: whose_rule(plan, r, f.rule),
+            })
             .collect();
         let h = Highlight {
             id: r.id.clone(),
@@ -806,6 +823,26 @@ pub fn area_standing(plan: &Plan, r: &Evaluated, area: u16) -> Option<AreaStandi
         .get(area as usize)
         .copied()
         .flatten()
+}
+
+/// Whose rule a finding is, when the record has several parties and the
+/// rule is not every party's: the names of the parties it is for
+/// (`Steinkjer kommune`); `None` for a rule of every party.
+pub fn whose_rule(plan: &Plan, r: &Evaluated, rule: RuleId) -> Option<String> {
+    let scope = r.scope.as_deref()?;
+    let set = scope.parties_of(plan, rule);
+    if scope.parties.len() < 2 || set == scope.all() {
+        return None;
+    }
+    Some(scope.names(&plan.register, set).join(", "))
+}
+
+/// The words before [`whose_rule`] in every report: `Rule for:`.
+pub fn rule_for_word(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nb => "Regel for:",
+        Lang::En => "Rule for:",
+    }
 }
 
 /// Words for the fixed labels of reports.

@@ -394,26 +394,26 @@ pub fn build(
     );
     if let Some(m) = &s.member {
         title = format!("{title}: {}", m.name);
-        lead.insert(
-            0,
-            if lang == Lang::Nb {
-                format!(
-                    "Rapport til {}: egne anskaffelser og felles anskaffelser der {} deltar, kontrollert mot reglene som gjelder for {}.",
-                    m.name, m.name, m.name
-                )
-            } else {
-                format!(
-                    "Report for {}: its own procurements and the joint ones it takes part in, checked against the rules that are its own.",
-                    m.name
-                )
-            },
-        );
+        lead.insert(0, member_lead(&m.name, lang));
     }
     Page {
         lang,
         title,
         lead,
         sections,
+    }
+}
+
+/// Whose report it is (`--member`): `Report for Steinkjer kommune: …`.
+pub fn member_lead(name: &str, lang: Lang) -> String {
+    if lang == Lang::Nb {
+        format!(
+            "Rapport til {name}: egne anskaffelser og felles anskaffelser der {name} deltar, kontrollert mot reglene som gjelder for {name}."
+        )
+    } else {
+        format!(
+            "Report for {name}: its own procurements and the joint ones it takes part in, checked against the rules that are its own."
+        )
     }
 }
 
@@ -1051,15 +1051,21 @@ fn largest(plan: &Plan, s: &Summary, lang: Lang) -> Section {
                 let reasons = h
                     .reasons
                     .iter()
-                    .map(|(rule, message)| {
-                        let rule = plan.rules.get(*rule as usize);
+                    .map(|reason| {
+                        let rule = plan.rules.get(reason.rule as usize);
                         let title = rule.and_then(|r| r.title.get(lang)).unwrap_or("");
                         let id = rule.map(|r| r.id.as_str()).unwrap_or("");
-                        if message.is_empty() {
+                        let mut line = if reason.message.is_empty() {
                             format!("{title} ({id})")
                         } else {
-                            format!("{title} ({id}): {message}")
+                            format!("{title} ({id}): {}", reason.message)
+                        };
+                        // A joint procurement's buyer is not to blame for a
+                        // participant's own rule.
+                        if let Some(whose) = &reason.whose {
+                            line.push_str(&format!(" — {} {whose}", super::rule_for_word(lang)));
                         }
+                        line
                     })
                     .collect();
                 vec![

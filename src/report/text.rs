@@ -2,7 +2,7 @@
 //! why, and what to fix; a summary at the end. Colour only when asked for
 //! (the CLI asks on a terminal).
 
-use super::{Meta, Renderer, Summary, outcome_word, severity_word, share, status_word};
+use super::{Meta, Renderer, Summary, outcome_word, rule_for_word, severity_word, share, status_word, whose_rule};
 use crate::finding::{Evaluated, InputError, Outcome, Status};
 use crate::plan::Plan;
 use crate::syntax::ast::Lang;
@@ -22,6 +22,8 @@ pub struct TextRenderer<W: Write> {
     /// `--group-by`: the records are held and written group by group.
     group_by: Option<super::groups::GroupBy>,
     held: Vec<Evaluated>,
+    /// `--member`: whose report it is.
+    member: Option<super::groups::MemberView>,
 }
 
 impl<W: Write> TextRenderer<W> {
@@ -38,7 +40,15 @@ impl<W: Write> TextRenderer<W> {
             comparison: None,
             group_by: None,
             held: Vec::new(),
+            member: None,
         }
+    }
+
+    /// The report for one member's council (`--member`): its head names
+    /// the member.
+    pub fn member(mut self, member: Option<super::groups::MemberView>) -> Self {
+        self.member = member;
+        self
     }
 
     /// Write the records group by group (`--group-by`): they are held
@@ -151,6 +161,10 @@ impl<W: Write> Renderer for TextRenderer<W> {
             policies.join(", ")
         );
         writeln!(self.out, "{}", self.paint(DIM, &head))?;
+        if let Some(m) = &self.member {
+            let line = super::page::member_lead(&m.name, lang);
+            writeln!(self.out, "{}", self.paint(BOLD, &line))?;
+        }
         writeln!(self.out)
     }
 
@@ -277,7 +291,7 @@ impl<W: Write> TextRenderer<W> {
                 writeln!(self.out, "{indent}{}", self.paint(YELLOW, n))?;
             }
             if let Some(whose) = whose_rule(plan, r, f.rule) {
-                writeln!(self.out, "{indent}{} {whose}", t(lang, "Rule for:", "Regel for:"))?;
+                writeln!(self.out, "{indent}{} {whose}", rule_for_word(lang))?;
             }
             if matches!(f.outcome, Outcome::Fail | Outcome::Unknown)
                 && let Some(advice) = rule.advice.get(lang)
@@ -509,24 +523,6 @@ impl<W: Write> TextRenderer<W> {
         }
         writeln!(self.out)
     }
-}
-
-/// Whose rule a finding is, when the record has several parties and the
-/// rule is not everyone's: `Steinkjer kommune (participant)`.
-pub fn whose_rule(plan: &Plan, r: &Evaluated, rule: crate::plan::RuleId) -> Option<String> {
-    let scope = r.scope.as_deref()?;
-    let set = scope.parties_of(plan, rule);
-    if scope.parties.len() < 2 || set == scope.all() {
-        return None;
-    }
-    let names: Vec<String> = scope
-        .parties
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| set & (1 << i) != 0)
-        .map(|(_, p)| p.display(&plan.register))
-        .collect();
-    Some(names.join(", "))
 }
 
 impl<W: Write> TextRenderer<W> {
