@@ -368,6 +368,39 @@ fn csv_neutralises_formulas_but_keeps_amounts_numbers() {
     assert_eq!(code(&o), 2);
 }
 
+/// Records plus input errors in the CSV report are all the input held: a
+/// broken line is a row, not a silent gap.
+#[test]
+fn csv_lists_input_errors_after_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = record("ok-1", "open", "400000");
+    let f = write(dir.path(), "r.jsonl", &format!("{good}\n{{broken\n\"=a string\"\n"));
+    for grouped in [false, true] {
+        let mut args = vec!["check", "--policy", BASELINE_POLICY, "--format", "csv"];
+        if grouped {
+            args.extend(["--group-by", "buyer"]);
+        }
+        args.push(&f);
+        let o = anskaff(&args);
+        assert_eq!(code(&o), 3, "{}", stderr(&o));
+        let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
+        let header = reader.headers().expect("a header").clone();
+        let outcome = header.iter().position(|h| h == "outcome").expect("outcome");
+        let source = header.iter().position(|h| h == "source").expect("source");
+        let message = header.iter().position(|h| h == "message").expect("message");
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+        let errors: Vec<_> = rows.iter().filter(|r| &r[outcome] == "input_error").collect();
+        assert_eq!(errors.len(), 2, "{rows:?}");
+        assert!(errors[0][source].ends_with("r.jsonl:2"), "{:?}", errors[0]);
+        assert!(errors[1][source].ends_with("r.jsonl:3"), "{:?}", errors[1]);
+        assert!(!errors[0][message].is_empty());
+        assert!(errors.iter().all(|r| r.len() == header.len()));
+        // After every record's rows.
+        let first_error = rows.iter().position(|r| &r[outcome] == "input_error").unwrap_or(0);
+        assert!(rows[first_error..].iter().all(|r| &r[outcome] == "input_error"));
+    }
+}
+
 #[test]
 fn a_baseline_shows_what_is_new_fixed_and_still_failing() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,6 +21,9 @@ pub const HEADER: [&str; 9] = [
     "record", "source", "rule", "severity", "outcome", "value", "currency", "message", "rule_for",
 ];
 
+/// The `outcome` of a row for input that could not be read.
+pub const INPUT_ERROR: &str = "input_error";
+
 /// The columns a grouped report (`--group-by`) writes first.
 pub const GROUP_HEADER: [&str; 2] = ["group", "member"];
 
@@ -109,8 +112,28 @@ impl<W: Write> Renderer for CsvRenderer<W> {
         Ok(())
     }
 
-    fn finish(&mut self, _plan: &Plan, _meta: &Meta, _summary: &Summary, _errors: &[InputError]) -> io::Result<()> {
-        self.writer()?.flush()
+    fn finish(&mut self, _plan: &Plan, _meta: &Meta, _summary: &Summary, errors: &[InputError]) -> io::Result<()> {
+        // Input that could not be read is a row too: a spreadsheet of the
+        // report must not look complete when it is not.
+        let lead = if self.group_by.is_some() { GROUP_HEADER.len() } else { 0 };
+        let out = self.writer()?;
+        for e in errors {
+            let source = e.source.display();
+            let row = std::iter::repeat_n(Cow::Borrowed(""), lead).chain([
+                Cow::Borrowed(""),
+                neutralise(&source),
+                Cow::Borrowed(""),
+                Cow::Borrowed(""),
+                Cow::Borrowed(INPUT_ERROR),
+                Cow::Borrowed(""),
+                Cow::Borrowed(""),
+                neutralise(&e.message),
+                Cow::Borrowed(""),
+            ]);
+            let row: Vec<Cow<'_, str>> = row.collect();
+            out.write_record(row.iter().map(|c| c.as_bytes())).map_err(csv_error)?;
+        }
+        out.flush()
     }
 }
 

@@ -156,7 +156,9 @@ fn cell(c: &Cell) -> String {
         .iter()
         .enumerate()
         .map(|(i, line)| {
-            if i == 0 && c.code && !line.contains('`') && !line.contains('|') {
+            // A code span keeps its text literal, but only on one line: a
+            // line break would end the table row and let the rest be markup.
+            if i == 0 && c.code && !line.contains(['`', '|', '\n', '\r']) {
                 format!("`{line}`")
             } else {
                 escape(line).into_owned()
@@ -176,5 +178,13 @@ mod tests {
         assert_eq!(escape("<script>"), "\\<script\\>");
         assert_eq!(escape("line\nbreak"), "line break");
         assert_eq!(escape("1 300 000 NOK (69,3 %)"), "1 300 000 NOK (69,3 %)");
+    }
+
+    #[test]
+    fn an_identifier_with_a_line_break_is_escaped_not_put_in_a_code_span() {
+        assert_eq!(cell(&Cell::code("VIK-1")), "`VIK-1`");
+        let hostile = cell(&Cell::code("x\n<img src=x onerror=alert(1)>"));
+        assert_eq!(hostile, "x \\<img src=x onerror=alert(1)\\>");
+        assert!(!hostile.contains('\n'));
     }
 }
