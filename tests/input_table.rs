@@ -995,11 +995,42 @@ fn unknown_unnamed_and_duplicate_columns_are_reported_once() {
     );
     assert!(
         w.iter()
-            .any(|w| w.starts_with("G: G1: column G has values but no header")),
+            .any(|w| w.starts_with("G: G2: column G has values but no header")),
         "{w:?}"
     );
     assert!(!w.iter().any(|w| w.contains("Kommentar")), "{w:?}");
     assert!(rs[1].warnings.is_empty());
+}
+
+#[test]
+fn a_column_without_a_header_is_named_at_its_first_value() {
+    // The header is on line 2; the first value without a header in D4.
+    let text = "Innkjøpsplan 2025\nNr;Tittel;Anslått verdi\n1;a;100\n2;b;200;x\n3;c;300;y\n";
+    let rs = csv(text);
+    let w = warnings(&rs[0]);
+    assert!(
+        w.iter()
+            .any(|w| w == "D: D4: column D has values but no header; they are not read"),
+        "{w:?}"
+    );
+    // In a workbook: the last column Excel has, XFD, in row 2.
+    let mut row = vec![s("1"), s("a"), X::N(100.0, xlsx::GENERAL)];
+    row.resize(16_383, X::Empty);
+    row.push(s("x"));
+    let wb = xlsx::workbook(
+        &[xlsx::sheet(
+            "Ark1",
+            vec![vec![s("Nr"), s("Tittel"), s("Anslått verdi")], row],
+        )],
+        false,
+    );
+    let (records, errors) = xlsx_records(&wb);
+    assert!(errors.is_empty(), "{errors:?}");
+    let w = warnings(&records[0].1);
+    assert!(
+        w.iter().any(|w| w.starts_with("XFD: Ark1!XFD2: column XFD has values")),
+        "{w:?}"
+    );
 }
 
 #[test]

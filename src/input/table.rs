@@ -2817,37 +2817,23 @@ fn read_rows(
             ),
         });
     }
-    // Values in columns without a header, once per column.
-    let mut unnamed_with_data: Vec<usize> = layout
-        .unnamed
-        .iter()
-        .copied()
-        .filter(|i| {
-            rows[h + 1..]
-                .iter()
-                .any(|(_, r)| matches!(r, Ok(c) if c.get(*i).is_some_and(|x| !x.is_empty())))
-        })
-        .collect();
+    // Values in columns without a header, once per column, at the first
+    // cell that holds one.
     let width = header_cells.len();
-    let beyond = rows[h + 1..]
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .flat_map(|c| {
-            c.iter()
-                .enumerate()
-                .skip(width)
-                .filter(|(_, x)| !x.is_empty())
-                .map(|(i, _)| i)
-        })
-        .collect::<HashSet<_>>();
-    unnamed_with_data.extend(beyond);
-    unnamed_with_data.sort_unstable();
-    unnamed_with_data.dedup();
-    for i in unnamed_with_data {
+    let mut unnamed_with_data: BTreeMap<usize, u64> = BTreeMap::new();
+    for (row, cells) in &rows[h + 1..] {
+        let Ok(cells) = cells else { continue };
+        for (i, cell) in cells.iter().enumerate() {
+            if !cell.is_empty() && (i >= width || layout.unnamed.contains(&i)) {
+                unnamed_with_data.entry(i).or_insert(*row);
+            }
+        }
+    }
+    for (i, row) in unnamed_with_data {
         file_notes.push(DataWarning {
             field: column_letters(i),
             message: format!(
-                "{prefix}{}{header_row}: column {} has values but no header; they are not read",
+                "{prefix}{}{row}: column {} has values but no header; they are not read",
                 column_letters(i),
                 column_letters(i)
             ),
@@ -3096,7 +3082,10 @@ fn detect_delimiter(text: &str) -> u8 {
             }
         }
         let most = |c: HashMap<usize, usize>| c.into_iter().max_by_key(|(f, n)| (*n, *f));
-        if let Some((fields, rows)) = most(counts).into_iter().chain(most(lines)).max_by_key(|(f, n)| (*n, *f))
+        if let Some((fields, rows)) = most(counts)
+            .into_iter()
+            .chain(most(lines))
+            .max_by_key(|(f, n)| (*n, *f))
             && (rows, fields) > (best.1, best.2)
         {
             best = (d, rows, fields);
@@ -3210,12 +3199,11 @@ fn expected_width(rows: &[(u64, RowCells)], text: &str, delimiter: u8, mapping: 
     }
     let mut counts: HashMap<usize, usize> = HashMap::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()).take(30) {
-        *counts.entry(line.bytes().filter(|&b| b == delimiter).count() + 1).or_default() += 1;
+        *counts
+            .entry(line.bytes().filter(|&b| b == delimiter).count() + 1)
+            .or_default() += 1;
     }
-    counts
-        .into_iter()
-        .max_by_key(|(f, n)| (*n, *f))
-        .map_or(0, |(f, _)| f)
+    counts.into_iter().max_by_key(|(f, n)| (*n, *f)).map_or(0, |(f, _)| f)
 }
 
 /// Read a CSV procurement plan. Each row below the header row is a record
@@ -3323,7 +3311,11 @@ pub fn read_csv(file: &Arc<str>, bytes: &[u8], mapping: &Mapping) -> Vec<Raw> {
             Some(_) => "it is in the header row".to_string(),
             None => no_header_reason(&rows, mapping),
         };
-        return vec![file_error(file, None, format!("the table cannot be read: {stray} ({why})"))];
+        return vec![file_error(
+            file,
+            None,
+            format!("the table cannot be read: {stray} ({why})"),
+        )];
     }
     match read_rows(rows, &origin, mapping, notes) {
         Ok(out) => out,
