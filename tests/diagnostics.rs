@@ -131,6 +131,36 @@ fn override_of_the_wrong_type() {
 }
 
 #[test]
+fn numbers_that_cannot_be_held_exactly_are_errors_not_rounded() {
+    // `from_str` rounded these to 0 NOK and 1 NOK without a word.
+    for (value, column) in [
+        ("0.00000000000000000000000000001 NOK", 23),
+        ("1.00000000000000000000000000001 NOK", 23),
+    ] {
+        let e = errors(&format!("param lcc_threshold = {value}\n"));
+        assert!(e.contains("is not a number anskaff can hold exactly"), "{e}");
+        assert!(e.contains(&format!("t.policy:5:{column}")), "{e}");
+        assert!(e.contains("^^^"), "{e}");
+        let e = errors_with("param lcc_threshold = 2 300 000 NOK\n", &[("lcc_threshold", value)]);
+        assert!(e.contains("is not a number anskaff can hold exactly"), "{e}");
+        assert!(e.contains("--set lcc_threshold:1:1"), "{e}");
+    }
+    let e = errors(&rule(
+        "  require estimated_value >= 1.00000000000000000000000000001 MNOK",
+    ));
+    assert!(e.contains("t.policy:9:30"), "{e}");
+    let e = errors(&rule("  require duration_months > 0.00000000000000000000000000001"));
+    assert!(e.contains("is not a number anskaff can hold exactly"), "{e}");
+    // Zeros after the last digit change nothing and are accepted.
+    let sets = [(
+        "lcc_threshold".to_string(),
+        "1.500000000000000000000000000000 NOK".to_string(),
+    )];
+    let text = format!("{HEAD}param lcc_threshold = 0.100000000000000000000000000000000 NOK\n");
+    assert!(Policies::from_text("t.policy", &text, &sets).is_ok());
+}
+
+#[test]
 fn import_cycle() {
     let e = Policies::load(&[PathBuf::from("tests/fixtures/policies/cycle_a.policy")], &[])
         .err()

@@ -995,11 +995,42 @@ fn unknown_unnamed_and_duplicate_columns_are_reported_once() {
     );
     assert!(
         w.iter()
-            .any(|w| w.starts_with("G: G1: column G has values but no header")),
+            .any(|w| w.starts_with("G: G2: column G has values but no header")),
         "{w:?}"
     );
     assert!(!w.iter().any(|w| w.contains("Kommentar")), "{w:?}");
     assert!(rs[1].warnings.is_empty());
+}
+
+#[test]
+fn a_column_without_a_header_is_named_at_its_first_value() {
+    // The header is on line 2; the first value without a header in D4.
+    let text = "Innkjøpsplan 2025\nNr;Tittel;Anslått verdi\n1;a;100\n2;b;200;x\n3;c;300;y\n";
+    let rs = csv(text);
+    let w = warnings(&rs[0]);
+    assert!(
+        w.iter()
+            .any(|w| w == "D: D4: column D has values but no header; they are not read"),
+        "{w:?}"
+    );
+    // In a workbook: the last column Excel has, XFD, in row 2.
+    let mut row = vec![s("1"), s("a"), X::N(100.0, xlsx::GENERAL)];
+    row.resize(16_383, X::Empty);
+    row.push(s("x"));
+    let wb = xlsx::workbook(
+        &[xlsx::sheet(
+            "Ark1",
+            vec![vec![s("Nr"), s("Tittel"), s("Anslått verdi")], row],
+        )],
+        false,
+    );
+    let (records, errors) = xlsx_records(&wb);
+    assert!(errors.is_empty(), "{errors:?}");
+    let w = warnings(&records[0].1);
+    assert!(
+        w.iter().any(|w| w.starts_with("XFD: Ark1!XFD2: column XFD has values")),
+        "{w:?}"
+    );
 }
 
 #[test]
@@ -1018,6 +1049,134 @@ fn a_file_without_a_header_row_is_an_input_error() {
         assert_eq!(errors.len(), 1, "{text:?}");
         assert_eq!(errors[0].0.file.as_ref(), "x.csv");
     }
+}
+
+#[test]
+fn a_stray_quote_that_swallows_rows_is_an_input_error() {
+    // Row 3 opens a quote that is never closed: without the check, rows
+    // 4 and 5 were the end of one title and the file gave one record.
+    let text = "Nr;Tittel;Anslått verdi\nA1;t1;100\nA2;\"t2;200\nA3;t3;300\nA4;t4;400\n";
+    let (records, errors) = split(read_csv(&name("p.csv"), text.as_bytes(), &Mapping::default()));
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].1.id.as_deref(), Some("A1"));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, Source::line(name("p.csv"), 3));
+    assert!(
+        errors[0].1.starts_with(
+            "a quote opened at line 3 in column B (Tittel) is never closed; lines 4–5 were read into one cell"
+        ),
+        "{errors:?}"
+    );
+
+    // Closed further down, by the quote of another cell.
+    let text = "Nr;Tittel;Anslått verdi\nA1;\"t1;100\nA2;t2;200\nA3;t3;300\nA4;\"t4\";400\nA5;t5;500\n";
+    let (records, errors) = split(read_csv(&name("p.csv"), text.as_bytes(), &Mapping::default()));
+    assert_eq!(
+        records
+            .iter()
+            .map(|(_, r)| r.id.as_deref().unwrap_or("?"))
+            .collect::<Vec<_>>(),
+        ["A5"]
+    );
+    assert_eq!(records[0].0, Source::line(name("p.csv"), 6));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, Source::line(name("p.csv"), 2));
+    assert!(
+        errors[0].1.starts_with(
+            "a quote opened at line 2 in column B (Tittel) is not closed until line 5; lines 3–5 were read"
+        ),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_stray_quote_in_the_example_plan_is_reported_at_its_line() {
+    // The tester's case: a quote before the title on line 18.
+    let path = root().join("examples/plans/anskaffelsesplan-2025.csv");
+    let text = std::fs::read_to_string(path).expect("the example plan");
+    let broken: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i + 1 == 18 {
+                let (first, rest) = l.split_once(';').expect("a row");
+                format!("{first};\"{rest}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let (records, errors) = split(read_csv(&name("plan.csv"), broken.as_bytes(), &Mapping::default()));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0.line, Some(18));
+    assert!(errors[0].1.contains("a quote opened at line 18"), "{errors:?}");
+    assert!(
+        errors[0].1.contains("lines 19–24 were read into one cell"),
+        "{errors:?}"
+    );
+    // Rows 4 to 17 are records; 18 to 24 (the last, a row of sums) the error.
+    assert_eq!(records.len(), 14);
+    assert_eq!(records.last().map(|(s, _)| s.line), Some(Some(17)));
+
+    // On the first row, where the parser sees rows of two cells only, and
+    // the commas of the file (`90910000-9, 90919200-4`) could have made
+    // `,` look like the delimiter.
+    let broken = text.replacen("\nLK-2025-01;", "\nLK-2025-01;\"", 1);
+    let (records, errors) = split(read_csv(&name("plan.csv"), broken.as_bytes(), &Mapping::default()));
+    assert!(records.is_empty(), "{records:?}");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0.line, Some(4));
+    assert!(
+        errors[0]
+            .1
+            .starts_with("a quote opened at line 4 in column B (Tittel) is never closed; lines 5–24 were read"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_quoted_cell_with_line_breaks_is_still_one_cell() {
+    let text = "Nr;Tittel;Anslått verdi;Kommentar\n\
+                1;\"Stoler\nog bord\";100;\"Første linje\nandre linje, med komma\n\"\"sitat\"\"\"\n\
+                2;b;200;\"Én; to\"\n";
+    let (records, errors) = split(read_csv(&name("p.csv"), text.as_bytes(), &Mapping::default()));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].1.title.as_deref(), Some("Stoler\nog bord"));
+    assert_eq!(records[1].0, Source::line(name("p.csv"), 6));
+}
+
+#[test]
+fn a_stray_quote_in_the_header_row_says_so() {
+    let text = "Nr;\"Tittel;Anslått verdi\nA1;t1;100\nA2;t2;200\n";
+    let (records, errors) = split(read_csv(&name("p.csv"), text.as_bytes(), &Mapping::default()));
+    assert!(records.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].1.contains("a quote opened at line 1"), "{errors:?}");
+}
+
+#[test]
+fn windows_line_ends_give_the_right_lines_and_cells() {
+    let text = "Nr;Tittel;Anslått verdi\r\nA1;t1;100\r\nA2;t2;tusen\r\n\r\nA3;\"to\r\nlinjer\";300\r\nA4;t4;400\r\n";
+    let (records, errors) = split(read_csv(&name("p.csv"), text.as_bytes(), &Mapping::default()));
+    assert!(errors.is_empty(), "{errors:?}");
+    let lines: Vec<Option<u64>> = records.iter().map(|(s, _)| s.line).collect();
+    assert_eq!(lines, [Some(2), Some(3), Some(5), Some(7)]);
+    let w = warnings(&records[1].1);
+    assert!(w.iter().any(|w| w.contains("C3 (Anslått verdi)")), "{w:?}");
+    // Excel's "Unicode text": UTF-16, tabs, CRLF.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "Nr\tTittel\tAnslått verdi\r\nU1\tt1\t100\r\nU2\tt2\ttusen\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let (records, _) = split(read_csv(&name("u.txt"), &utf16, &Mapping::default()));
+    assert_eq!(records[1].0, Source::line(name("u.txt"), 3));
+    let w = warnings(&records[1].1);
+    assert!(w.iter().any(|w| w.contains("C3 (Anslått verdi)")), "{w:?}");
 }
 
 // ------------------------------------------------------------------ delimiters and encodings

@@ -644,7 +644,11 @@ impl<'de> Fields<'de> for ItemTarget<'_, Vehicle> {
         let item = &mut *self.item;
         match key {
             "class" => item.class = wanted!(cx, map, "vehicles[].class", Leaf::read(map)?.text(cx, at)).flatten(),
-            "count" => item.count = wanted!(cx, map, "vehicles[].count", read_decimal(map, cx, at)?).flatten(),
+            "count" => {
+                item.count = wanted!(cx, map, "vehicles[].count", read_decimal(map, cx, at)?)
+                    .flatten()
+                    .and_then(|n| not_negative(n, "number of vehicles", cx, at))
+            }
             "fuel" => {
                 item.fuel = wanted!(cx, map, "vehicles[].fuel", Leaf::read(map)?.code(Domain::Fuel, cx, at)).flatten()
             }
@@ -685,6 +689,21 @@ impl<'de> Fields<'de> for ItemTarget<'_, Exemption> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+/// A number that cannot be below zero (a number of vehicles): a negative
+/// one is a warning and the field is missing, as the table reader has it
+/// (amounts: [`MoneyParts::finish`]).
+fn not_negative(value: Decimal, what: &str, cx: &mut Cx, at: At<'_>) -> Option<Decimal> {
+    if value.is_sign_negative() && !value.is_zero() {
+        cx.warn(
+            at,
+            format!("a negative {what} ({value}) is not a value; the field is read as missing"),
+        );
+        None
+    } else {
+        Some(value)
     }
 }
 
@@ -760,6 +779,13 @@ impl MoneyParts {
             }
             return None;
         };
+        if amount.is_sign_negative() && !amount.is_zero() {
+            cx.warn(
+                at,
+                format!("amount: a negative amount ({amount}) is not a value; the field is read as missing"),
+            );
+            return None;
+        }
         match (self.currency, self.currency_text.as_deref().map(str::trim)) {
             (Some(c), _) if !c.is_iso() => {
                 let hint = c
@@ -1317,6 +1343,36 @@ mod tests {
         assert_eq!(r.estimated_value.map(|m| m.amount.to_string()), Some("0.1".into()));
         assert_eq!(r.awarded_value, None);
         assert_eq!(r.warnings.len(), 1);
+    }
+
+    #[test]
+    fn negative_amounts_and_counts_are_warnings_and_missing() {
+        let r = rec(
+            r#"{"id": "x", "estimated_value": {"amount": "-90000000", "currency": "NOK"},
+                        "awarded_value": {"amount": -0, "currency": "NOK"},
+                        "lots": [{"id": "1", "estimated_value": {"amount": -5, "currency": "NOK"}}],
+                        "vehicles": [{"class": "N1", "count": -3}, {"class": "M1", "count": 2}]}"#,
+        );
+        assert_eq!(r.estimated_value, None);
+        assert!(r.awarded_value.is_some(), "-0 is zero");
+        assert_eq!(r.lots.as_ref().and_then(|l| l[0].estimated_value), None);
+        let vehicles = r.vehicles.as_ref().expect("vehicles");
+        assert_eq!(vehicles[0].count, None);
+        assert_eq!(vehicles[0].class.as_deref(), Some("N1"));
+        assert_eq!(vehicles[1].count, Some(Decimal::from(2)));
+        let warnings: Vec<String> = r
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.field, w.message))
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                "estimated_value: amount: a negative amount (-90000000) is not a value; the field is read as missing",
+                "lots[0].estimated_value: amount: a negative amount (-5) is not a value; the field is read as missing",
+                "vehicles[0].count: a negative number of vehicles (-3) is not a value; the field is read as missing",
+            ]
+        );
     }
 
     #[test]

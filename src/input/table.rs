@@ -2830,37 +2830,23 @@ fn read_rows(
             ),
         });
     }
-    // Values in columns without a header, once per column.
-    let mut unnamed_with_data: Vec<usize> = layout
-        .unnamed
-        .iter()
-        .copied()
-        .filter(|i| {
-            rows[h + 1..]
-                .iter()
-                .any(|(_, r)| matches!(r, Ok(c) if c.get(*i).is_some_and(|x| !x.is_empty())))
-        })
-        .collect();
+    // Values in columns without a header, once per column, at the first
+    // cell that holds one.
     let width = header_cells.len();
-    let beyond = rows[h + 1..]
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .flat_map(|c| {
-            c.iter()
-                .enumerate()
-                .skip(width)
-                .filter(|(_, x)| !x.is_empty())
-                .map(|(i, _)| i)
-        })
-        .collect::<HashSet<_>>();
-    unnamed_with_data.extend(beyond);
-    unnamed_with_data.sort_unstable();
-    unnamed_with_data.dedup();
-    for i in unnamed_with_data {
+    let mut unnamed_with_data: BTreeMap<usize, u64> = BTreeMap::new();
+    for (row, cells) in &rows[h + 1..] {
+        let Ok(cells) = cells else { continue };
+        for (i, cell) in cells.iter().enumerate() {
+            if !cell.is_empty() && (i >= width || layout.unnamed.contains(&i)) {
+                unnamed_with_data.entry(i).or_insert(*row);
+            }
+        }
+    }
+    for (i, row) in unnamed_with_data {
         file_notes.push(DataWarning {
             field: column_letters(i),
             message: format!(
-                "{prefix}{}{header_row}: column {} has values but no header; they are not read",
+                "{prefix}{}{row}: column {} has values but no header; they are not read",
                 column_letters(i),
                 column_letters(i)
             ),
@@ -3077,7 +3063,10 @@ fn line_at(bytes: &[u8], offset: usize) -> usize {
 
 /// The delimiter: `sep=X` on the first line, else the one of `;`, tab and
 /// `,` that splits the first rows into the same number of fields most
-/// often (`;` wins ties: Norwegian Excel writes `;`).
+/// often (`;` wins ties: Norwegian Excel writes `;`). Rows are counted as
+/// the CSV parser reads them and, so that a stray quote that joins the
+/// rows after it does not turn the guess to another delimiter, also as
+/// plain lines; the better count of the two is the delimiter's.
 fn detect_delimiter(text: &str) -> u8 {
     if let Some(first) = text.lines().next()
         && let Some(sep) = first.trim().strip_prefix("sep=")
@@ -3098,7 +3087,18 @@ fn detect_delimiter(text: &str) -> u8 {
                 *counts.entry(rec.len()).or_default() += 1;
             }
         }
-        if let Some((fields, rows)) = counts.into_iter().max_by_key(|(f, n)| (*n, *f))
+        let mut lines: HashMap<usize, usize> = HashMap::new();
+        for line in text.lines().take(30) {
+            let fields = line.bytes().filter(|&b| b == d).count() + 1;
+            if fields > 1 {
+                *lines.entry(fields).or_default() += 1;
+            }
+        }
+        let most = |c: HashMap<usize, usize>| c.into_iter().max_by_key(|(f, n)| (*n, *f));
+        if let Some((fields, rows)) = most(counts)
+            .into_iter()
+            .chain(most(lines))
+            .max_by_key(|(f, n)| (*n, *f))
             && (rows, fields) > (best.1, best.2)
         {
             best = (d, rows, fields);
@@ -3107,8 +3107,125 @@ fn detect_delimiter(text: &str) -> u8 {
     best.0
 }
 
+/// Line numbers of byte offsets in a text, counted incrementally: offsets
+/// asked for in increasing order cost one pass over the text in all.
+///
+/// The CSV parser's own line count is off by one per row when lines end in
+/// CRLF, so lines are counted here from the parser's byte positions.
+struct Lines<'t> {
+    text: &'t [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        Lines { text, at: 0, line: 1 }
+    }
+
+    /// The 1-based line of byte `offset`.
+    fn line_of(&mut self, offset: usize) -> u64 {
+        let offset = offset.min(self.text.len());
+        if offset < self.at {
+            // Not expected (positions only grow), but stay correct.
+            self.at = 0;
+            self.line = 1;
+        }
+        self.line += self.text[self.at..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.at = offset;
+        self.line
+    }
+}
+
+/// A cell of a CSV row that spans line breaks: a quoted cell, or the sign
+/// of a stray quote that swallowed the rows after it.
+struct Spanning {
+    /// The index of the row in the rows read.
+    row: usize,
+    /// The index of the cell in the row.
+    column: usize,
+    /// The line the cell (its opening quote) starts on.
+    open: u64,
+    /// The last line the cell holds text from.
+    last: u64,
+    /// Whether the quote is closed before the end of the file.
+    closed: bool,
+    /// The most delimiters on one of the cell's lines after the first.
+    most_delimiters: usize,
+}
+
+impl Spanning {
+    fn of(cell: &str, delimiter: u8) -> Option<(usize, usize)> {
+        if !cell.contains('\n') {
+            return None;
+        }
+        let mut lines = cell.split('\n');
+        lines.next()?;
+        let inner: Vec<&str> = lines.collect();
+        if inner.is_empty() {
+            return None;
+        }
+        let most = inner
+            .iter()
+            .map(|l| l.bytes().filter(|&b| b == delimiter).count())
+            .max()
+            .unwrap_or(0);
+        // Text after the last line break, or none when the cell ends with it.
+        let breaks = inner.len() - usize::from(inner.last().is_some_and(|l| l.trim().is_empty()));
+        Some((breaks, most))
+    }
+
+    /// Why the row is not read: a stray quote, said with the lines it took.
+    fn message(&self, header: Option<&[Cell]>) -> String {
+        let column = match header.and_then(|h| h.get(self.column)).and_then(Cell::as_text) {
+            Some(name) => format!("column {} ({name})", column_letters(self.column)),
+            None => format!("column {}", column_letters(self.column)),
+        };
+        let first = self.open + 1;
+        let taken = if first >= self.last {
+            format!("line {} was", self.last)
+        } else {
+            format!("lines {first}–{} were", self.last)
+        };
+        let closed = if self.closed {
+            format!("is not closed until line {}", self.last)
+        } else {
+            "is never closed".to_string()
+        };
+        format!(
+            "a quote opened at line {} in {column} {closed}; {taken} read into one cell. The lines look like rows \
+             of the table, so the quote is probably a stray `\"`: remove it, or double it (`\"\"`) if it is part of \
+             the text",
+            self.open
+        )
+    }
+}
+
+/// The number of columns rows of a table are expected to have: the header
+/// row's, else the most common number of fields on the first lines, counted
+/// without regard to quotes.
+fn expected_width(rows: &[(u64, RowCells)], text: &str, delimiter: u8, mapping: &Mapping) -> usize {
+    if let Some(h) = find_header(rows, mapping)
+        && let (_, Ok(cells)) = &rows[h]
+    {
+        return cells.iter().rposition(|c| !c.is_empty()).map_or(0, |i| i + 1);
+    }
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(30) {
+        *counts
+            .entry(line.bytes().filter(|&b| b == delimiter).count() + 1)
+            .or_default() += 1;
+    }
+    counts.into_iter().max_by_key(|(f, n)| (*n, *f)).map_or(0, |(f, _)| f)
+}
+
 /// Read a CSV procurement plan. Each row below the header row is a record
 /// with `line` set to the row's first line.
+///
+/// A quoted cell whose later lines hold as many delimiters as a row of the
+/// table (the header's columns less one) is taken for a stray quote that
+/// swallowed the rows after it: its row is an input error naming the lines
+/// taken, never a record with the rows in one cell.
 pub fn read_csv(file: &Arc<str>, bytes: &[u8], mapping: &Mapping) -> Vec<Raw> {
     let (text, encoding_note) = match decode(bytes) {
         Ok(t) => t,
@@ -3121,16 +3238,41 @@ pub fn read_csv(file: &Arc<str>, bytes: &[u8], mapping: &Mapping) -> Vec<Raw> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows: Vec<(u64, RowCells)> = Vec::new();
+    let mut spanning: Vec<Spanning> = Vec::new();
+    let mut lines = Lines::new(text.as_bytes());
     let mut record = csv::StringRecord::new();
     loop {
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                // The parser's position may be the line end before the
+                // row (after a CR it leaves the LF for the next read).
+                let mut start = record.position().map_or(0, |p| p.byte() as usize);
+                while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+                    start += 1;
+                }
+                let line = lines.line_of(start);
+                let end = (rdr.position().byte() as usize).min(text.len());
+                let mut open = line;
+                for (column, cell) in record.iter().enumerate() {
+                    if let Some((breaks, most_delimiters)) = Spanning::of(cell, delimiter) {
+                        let raw = text.as_bytes().get(start..end).unwrap_or_default();
+                        let unclosed = end >= text.len() && raw.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+                        spanning.push(Spanning {
+                            row: rows.len(),
+                            column,
+                            open,
+                            last: open + breaks as u64,
+                            closed: !unclosed,
+                            most_delimiters,
+                        });
+                    }
+                    open += cell.bytes().filter(|&b| b == b'\n').count() as u64;
+                }
                 rows.push((line, Ok(record.iter().map(Cell::text).collect())));
             }
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map_or(0, |p| lines.line_of(p.byte() as usize));
                 let message = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "the row is not valid text".to_string(),
                     _ => format!("the row cannot be read as CSV: {e}"),
@@ -3139,6 +3281,25 @@ pub fn read_csv(file: &Arc<str>, bytes: &[u8], mapping: &Mapping) -> Vec<Raw> {
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     break;
                 }
+            }
+        }
+    }
+    // Stray quotes: a cell whose later lines look like whole rows.
+    let width = expected_width(&rows, &text, delimiter, mapping);
+    let header = find_header(&rows, mapping);
+    let header_cells = header.and_then(|h| rows[h].1.as_ref().ok().cloned());
+    let mut stray_above = None;
+    for s in spanning {
+        if width < 2 || s.most_delimiters + 1 < width {
+            continue;
+        }
+        let message = s.message(header_cells.as_deref());
+        match header {
+            Some(h) if s.row > h => rows[s.row].1 = Err(message),
+            // Lines taken above the header row are no rows of the table.
+            Some(h) if s.row < h => {}
+            _ => {
+                stray_above.get_or_insert(message);
             }
         }
     }
@@ -3156,6 +3317,19 @@ pub fn read_csv(file: &Arc<str>, bytes: &[u8], mapping: &Mapping) -> Vec<Raw> {
             }]
         })
         .unwrap_or_default();
+    // A stray quote in the header row, or one that hides it, leaves no
+    // table to read; its lines are the likely reason.
+    if let Some(stray) = stray_above {
+        let why = match header {
+            Some(_) => "it is in the header row".to_string(),
+            None => no_header_reason(&rows, mapping),
+        };
+        return vec![file_error(
+            file,
+            None,
+            format!("the table cannot be read: {stray} ({why})"),
+        )];
+    }
     match read_rows(rows, &origin, mapping, notes) {
         Ok(out) => out,
         Err(e) => vec![file_error(file, None, e)],

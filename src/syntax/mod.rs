@@ -11,7 +11,6 @@ use pest::Parser;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use rust_decimal::Decimal;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 #[derive(pest_derive::Parser)]
@@ -792,13 +791,21 @@ impl Builder {
             .chars()
             .filter(|c| c.is_ascii_digit() || *c == '.')
             .collect();
-        Decimal::from_str(&digits).map_err(|_| {
+        // Exact or refused: `from_str` would round digits it cannot hold
+        // (`0.00000000000000000000000000001` to 0). Zeros at the end of the
+        // decimals change nothing and may go.
+        let exact = |d: &str| Decimal::from_str_exact(d).ok();
+        let trimmed = match digits.split_once('.') {
+            Some((whole, frac)) => format!("{whole}.{}", frac.trim_end_matches('0')),
+            None => digits.clone(),
+        };
+        exact(&digits).or_else(|| exact(trimmed.trim_end_matches('.'))).ok_or_else(|| {
             self.err(
                 span_of(pair),
                 format!("`{}` is not a number anskaff can hold exactly", pair.as_str()),
                 "here",
             )
-            .note("amounts hold at most 28 significant digits")
+            .note("numbers and amounts hold at most 28 significant digits and 28 digits after the point; more would be rounded")
         })
     }
 }
