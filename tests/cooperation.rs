@@ -390,6 +390,35 @@ fn html_has_the_cooperation_overview_and_a_section_per_member() {
 }
 
 #[test]
+fn a_member_sections_table_writes_an_amount_one_way_in_a_row() {
+    // Steinkjer's areas: the bars may say `48 mill.`, but the table's row
+    // says `47 800 000` beside `av 47 800 000 NOK`, not `48 mill.`.
+    let html = example(&["--group-by", "cooperation", "--format", "html"]);
+    let at = html.find("Steinkjer kommune · Innherred innkjøp").expect("Steinkjer's section");
+    let section = &html[at..];
+    let section = &section[..section.find("</section>").expect("closed")];
+    let table = &section[section.find("<table").expect("a table")..];
+    let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(!row.contains("mill."), "an amount written short in a table row: {row}");
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("<td class=\"num\">1 800 000</td>") && r.contains("av 47 800 000 NOK")),
+        "{table}"
+    );
+    let md = example(&["--group-by", "cooperation", "--format", "markdown", "--lang", "nb"]);
+    let at = md.find("Steinkjer kommune · Innherred innkjøp").expect("Steinkjer's section");
+    let section = &md[at..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |e| e + 1)];
+    assert!(
+        section.lines().filter(|l| l.starts_with('|')).all(|l| !l.contains("mill.")),
+        "{section}"
+    );
+}
+
+#[test]
 fn text_csv_and_junit_group_records() {
     let (text, _) = anskaff(&["--group-by", "buyer", "--color", "never"], &member_records());
     let a = text.find("══ A kommune ══").expect("A's group");

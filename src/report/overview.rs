@@ -16,7 +16,7 @@ use super::{Breakdown, outcome_word, severity_word};
 use crate::finding::Outcome;
 use crate::plan::Plan;
 use crate::syntax::ast::Lang;
-use crate::value::Currency;
+use crate::value::{Currency, format_amount};
 
 /// Member sections a page holds at most (the JSON report has every group).
 pub const MAX_MEMBER_SECTIONS: usize = 60;
@@ -301,19 +301,20 @@ fn member(plan: &Plan, id: String, title: String, tally: &Tally, lang: Lang) -> 
     let mut bars: Vec<StatusBar> = Vec::new();
     let mut rows = Vec::new();
     let mut add = |label: String, b: &Breakdown| {
-        let bar = match b.spend.get(&Currency::NOK).filter(|s| !s.total.is_zero()) {
-            Some(s) => value_bar(label.clone(), s, lang),
-            None => count_bar(label.clone(), b, lang),
+        // The bar writes amounts short (`48 mill.`); the table writes them
+        // in full, as its last column does (`av 47 800 000 NOK`), so that
+        // a row never shows one amount in two ways.
+        let (bar, parts) = match b.spend.get(&Currency::NOK).filter(|s| !s.total.is_zero()) {
+            Some(s) => (
+                value_bar(label.clone(), s, lang),
+                [s.compliant, s.non_compliant, s.incomplete].map(|d| format_amount(d, lang)),
+            ),
+            None => (
+                count_bar(label.clone(), b, lang),
+                [b.compliant, b.non_compliant, b.incomplete].map(|n| n.to_string()),
+            ),
         };
-        rows.push((
-            label,
-            [
-                bar.part_labels[0].clone(),
-                bar.part_labels[1].clone(),
-                bar.part_labels[2].clone(),
-            ],
-            cell_text(b, lang),
-        ));
+        rows.push((label, parts, cell_text(b, lang)));
         bars.push(bar);
     };
     add(t(lang, "All areas", "Alle områder"), b);
