@@ -419,6 +419,36 @@ fn a_member_sections_table_writes_an_amount_one_way_in_a_row() {
 }
 
 #[test]
+fn buyers_and_parties_in_no_cooperation_are_not_called_members() {
+    let mut records = member_records();
+    // A buyer the register does not know, and one in no cooperation.
+    records.push(record("x-unknown", "Ukjent kommune", "2021-06-01"));
+    // Grouped by buyer, nobody is a member of anything.
+    for (lang, words) in [("nb", ["Medlem", "medlem"]), ("en", ["Member", "member"])] {
+        let (html, _) = anskaff(&["--format", "html", "--group-by", "buyer", "--lang", lang], &records);
+        let overview = &html[html.find("<section id=\"buyers\"").expect("the overview")..];
+        let overview = &overview[..overview.find("</section>").expect("closed")];
+        for w in words {
+            assert!(!overview.contains(w), "{lang}: `{w}` in {overview}");
+        }
+        assert!(overview.contains(if lang == "nb" { ">Oppdragsgiver</th>" } else { ">Buyer</th>" }));
+    }
+    // Grouped by cooperation, the special groups' rows are not members;
+    // a cooperation's are.
+    let (html, _) = anskaff(&["--format", "html", "--group-by", "cooperation"], &records);
+    let sections: Vec<&str> = html.split("<section id=\"coop-").skip(1).collect();
+    let special = sections
+        .iter()
+        .find(|s| s.contains("Ikke i organisasjonsregisteret"))
+        .expect("the group of parties not in the register");
+    let special = &special[..special.find("</section>").expect("closed")];
+    assert!(!special.contains("Medlem") && !special.contains("medlem"), "{special}");
+    assert!(special.contains(">Oppdragsgiver</th>"), "{special}");
+    let nord = sections.iter().find(|s| s.starts_with("1-nord")).expect("Nord");
+    assert!(nord.contains(">Medlem</th>") && nord.contains("medlemmets"));
+}
+
+#[test]
 fn text_csv_and_junit_group_records() {
     let (text, _) = anskaff(&["--group-by", "buyer", "--color", "never"], &member_records());
     let a = text.find("══ A kommune ══").expect("A's group");
