@@ -449,6 +449,45 @@ fn buyers_and_parties_in_no_cooperation_are_not_called_members() {
 }
 
 #[test]
+fn rule_for_names_each_party_once_and_a_nameless_one_in_words() {
+    let mut joint = joint_record();
+    // A listed twice, the buyer also as a participant, a participant with
+    // no name, and one the register does not know, listed three times.
+    joint["participants"] = json!([
+        {"name": "A kommune"}, {"name": "A kommune"}, {"name": "D kommune"}, {},
+        {"name": "Ukjent kommune"}, {"name": "Ukjent kommune"}, {"name": "Ukjent kommune"}
+    ]);
+    for (lang, rule_for, nameless) in [
+        ("en", "Rule for:", "a participant without a name"),
+        ("nb", "Regel for:", "en deltaker uten navn"),
+    ] {
+        let (text, _) = anskaff(&["--color", "never", "--lang", lang], std::slice::from_ref(&joint));
+        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| l.starts_with(rule_for)).collect();
+        assert!(!lines.is_empty(), "{text}");
+        for line in &lines {
+            let names: Vec<&str> = line[rule_for.len()..].trim().split(", ").collect();
+            let mut once = names.clone();
+            once.dedup();
+            once.sort();
+            once.dedup();
+            assert_eq!(names.len(), once.len(), "a party named twice: {line}");
+            assert!(!names.contains(&"?"), "{line}");
+        }
+        assert!(
+            lines.iter().any(|l| l.contains("A kommune") && l.contains(nameless)),
+            "{lines:?}"
+        );
+        // The note on the party the register does not know comes once.
+        let notes = text.lines().filter(|l| l.contains("Ukjent kommune")).count();
+        assert_eq!(notes, 1, "{text}");
+    }
+    // JSON and CSV say it the same way.
+    let (csv, _) = anskaff(&["--format", "csv"], std::slice::from_ref(&joint));
+    assert!(csv.contains("\"A kommune, a participant without a name\""), "{csv}");
+    assert!(!csv.contains("A kommune, A kommune") && !csv.contains(", ?"), "{csv}");
+}
+
+#[test]
 fn text_csv_and_junit_group_records() {
     let (text, _) = anskaff(&["--group-by", "buyer", "--color", "never"], &member_records());
     let a = text.find("══ A kommune ══").expect("A's group");

@@ -99,7 +99,7 @@ pub fn places(plan: &Plan, r: &Evaluated, by: GroupBy, lang: Lang) -> Vec<Place>
     };
     for (i, party) in scope.parties.iter().enumerate() {
         let bit = 1u64 << i;
-        let (key, name) = (party.key(reg), party.display(reg));
+        let (key, name) = (party.key(reg), party.display(reg, lang));
         match by {
             GroupBy::Buyer => add(Place {
                 key,
