@@ -488,6 +488,41 @@ fn rule_for_names_each_party_once_and_a_nameless_one_in_words() {
 }
 
 #[test]
+fn junit_puts_the_groups_that_are_not_a_cooperation_last_as_text_does() {
+    let mut records = member_records();
+    records.push(record("x-unknown", "Ukjent kommune", "2021-06-01"));
+    let mut undated = record("a-undated", "A kommune", "2021-06-01");
+    undated.as_object_mut().map(|o| o.remove("date"));
+    records.push(undated);
+    let (xml, _) = anskaff(&["--format", "junit", "--group-by", "cooperation"], &records);
+    let suites: Vec<&str> = xml
+        .split("<testsuite name=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap_or(0)])
+        .map(|name| name.split(" · ").next().unwrap_or(name))
+        .collect();
+    let mut groups: Vec<&str> = suites.clone();
+    groups.dedup();
+    assert_eq!(
+        groups,
+        [
+            "Nord innkjøp",
+            "Sør innkjøp",
+            "Membership unknown (no date, or the register cannot tell)",
+            "Not in the organisation register"
+        ],
+        "{xml}"
+    );
+    // The same order as the text report's groups.
+    let (text, _) = anskaff(&["--group-by", "cooperation", "--color", "never"], &records);
+    let heads: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("══ ").and_then(|l| l.strip_suffix(" ══")))
+        .collect();
+    assert_eq!(heads, groups, "{text}");
+}
+
+#[test]
 fn text_csv_and_junit_group_records() {
     let (text, _) = anskaff(&["--group-by", "buyer", "--color", "never"], &member_records());
     let a = text.find("══ A kommune ══").expect("A's group");
