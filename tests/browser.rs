@@ -400,7 +400,9 @@ fn the_cooperation_overview_renders_in_chromium() {
     // and writes the widths into the DOM that Chromium dumps.
     let html = std::fs::read_to_string(&report).expect("the report is written");
     assert!(!html.contains("<script"), "the report itself has no script");
-    let csp = html.find("<meta http-equiv=\"Content-Security-Policy\"").expect("the CSP");
+    let csp = html
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("the CSP");
     let csp_end = csp + html[csp..].find('>').expect("closed") + 1;
     let measured = format!(
         "{}{}",
@@ -431,6 +433,12 @@ fn the_cooperation_overview_renders_in_chromium() {
     let [table, its_box, page, viewport] = widths[..] else {
         panic!("four widths: {widths:?}")
     };
-    assert!(table <= its_box, "the members' table ({table} px) is wider than its box ({its_box} px)");
-    assert!(page <= viewport, "the page ({page} px) is wider than the window ({viewport} px)");
+    assert!(
+        table <= its_box,
+        "the members' table ({table} px) is wider than its box ({its_box} px)"
+    );
+    assert!(
+        page <= viewport,
+        "the page ({page} px) is wider than the window ({viewport} px)"
+    );
 }

@@ -394,7 +394,9 @@ fn a_member_sections_table_writes_an_amount_one_way_in_a_row() {
     // Steinkjer's areas: the bars may say `48 mill.`, but the table's row
     // says `47 800 000` beside `av 47 800 000 NOK`, not `48 mill.`.
     let html = example(&["--group-by", "cooperation", "--format", "html"]);
-    let at = html.find("Steinkjer kommune · Innherred innkjøp").expect("Steinkjer's section");
+    let at = html
+        .find("Steinkjer kommune · Innherred innkjøp")
+        .expect("Steinkjer's section");
     let section = &html[at..];
     let section = &section[..section.find("</section>").expect("closed")];
     let table = &section[section.find("<table").expect("a table")..];
@@ -409,11 +411,16 @@ fn a_member_sections_table_writes_an_amount_one_way_in_a_row() {
         "{table}"
     );
     let md = example(&["--group-by", "cooperation", "--format", "markdown", "--lang", "nb"]);
-    let at = md.find("Steinkjer kommune · Innherred innkjøp").expect("Steinkjer's section");
+    let at = md
+        .find("Steinkjer kommune · Innherred innkjøp")
+        .expect("Steinkjer's section");
     let section = &md[at..];
     let section = &section[..section[1..].find("\n## ").map_or(section.len(), |e| e + 1)];
     assert!(
-        section.lines().filter(|l| l.starts_with('|')).all(|l| !l.contains("mill.")),
+        section
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .all(|l| !l.contains("mill.")),
         "{section}"
     );
 }
@@ -431,7 +438,11 @@ fn buyers_and_parties_in_no_cooperation_are_not_called_members() {
         for w in words {
             assert!(!overview.contains(w), "{lang}: `{w}` in {overview}");
         }
-        assert!(overview.contains(if lang == "nb" { ">Oppdragsgiver</th>" } else { ">Buyer</th>" }));
+        assert!(overview.contains(if lang == "nb" {
+            ">Oppdragsgiver</th>"
+        } else {
+            ">Buyer</th>"
+        }));
     }
     // Grouped by cooperation, the special groups' rows are not members;
     // a cooperation's are.
@@ -462,7 +473,11 @@ fn rule_for_names_each_party_once_and_a_nameless_one_in_words() {
         ("nb", "Regel for:", "en deltaker uten navn"),
     ] {
         let (text, _) = anskaff(&["--color", "never", "--lang", lang], std::slice::from_ref(&joint));
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| l.starts_with(rule_for)).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with(rule_for))
+            .collect();
         assert!(!lines.is_empty(), "{text}");
         for line in &lines {
             let names: Vec<&str> = line[rule_for.len()..].trim().split(", ").collect();
