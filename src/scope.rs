@@ -55,15 +55,20 @@ impl Party {
         }
     }
 
-    /// Its name for people: the register's, else the record's name or id.
-    pub fn display(&self, register: &Register) -> String {
+    /// Its name for people: the register's, else the record's name or id,
+    /// else in words (`a participant without a name`).
+    pub fn display(&self, register: &Register, lang: Lang) -> String {
         match self.authority() {
             Some(a) => register.authority(a).name.clone(),
-            None => self
-                .name
-                .clone()
-                .or_else(|| self.id.clone())
-                .unwrap_or_else(|| "?".to_string()),
+            None => self.name.clone().or_else(|| self.id.clone()).unwrap_or_else(|| {
+                match (self.role, lang) {
+                    (Role::Buyer, Lang::En) => "a buyer without a name",
+                    (Role::Buyer, Lang::Nb) => "en oppdragsgiver uten navn",
+                    (Role::Participant, Lang::En) => "a participant without a name",
+                    (Role::Participant, Lang::Nb) => "en deltaker uten navn",
+                }
+                .to_string()
+            }),
         }
     }
 
@@ -117,7 +122,7 @@ impl Decision {
 
 /// Who a record's parties are, which scoped policies and rules are for it
 /// and why, and what the register says about the parties.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecordScope {
     pub parties: Vec<Party>,
     /// Per policy, in plan order: `None` for a policy without `for`.
@@ -125,7 +130,10 @@ pub struct RecordScope {
     /// The rules that have a `for` of their own.
     pub rules: Vec<(RuleId, Decision)>,
     /// About the parties: not in the register, no longer existing, …
+    /// (each note once, however often a party is listed).
     pub notes: Vec<String>,
+    /// The language of the parties' names in words (a party without one).
+    pub lang: Lang,
 }
 
 impl RecordScope {
@@ -180,6 +188,7 @@ impl RecordScope {
             policies,
             rules,
             notes,
+            lang,
         })
     }
 
@@ -214,14 +223,18 @@ impl RecordScope {
         }
     }
 
-    /// The parties in `set`, by name, for "whose rule it is".
+    /// The parties in `set`, by name, for "whose rule it is": each once,
+    /// however often the record lists it (a buyer also listed as a
+    /// participant, a participant listed twice).
     pub fn names(&self, register: &Register, set: PartySet) -> Vec<String> {
-        self.parties
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| set & (1 << i) != 0)
-            .map(|(_, p)| p.display(register))
-            .collect()
+        let mut names: Vec<String> = Vec::new();
+        for (_, p) in self.parties.iter().enumerate().filter(|(i, _)| set & (1 << i) != 0) {
+            let name = p.display(register, self.lang);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
     }
 }
 
@@ -459,7 +472,7 @@ impl Cx<'_> {
                         why: format!(
                             "{} {}, {} {name}",
                             self.role_is(party),
-                            party.display(reg),
+                            party.display(reg, w.lang),
                             w.t("not", "ikke")
                         ),
                     },
@@ -509,7 +522,7 @@ impl Cx<'_> {
 
     /// `Steinkjer kommune`, or `participant Verdal kommune`.
     fn who(&self, party: &Party) -> String {
-        let name = party.display(self.register);
+        let name = party.display(self.register, self.words.lang);
         match party.role {
             Role::Buyer => name,
             Role::Participant => format!("{} {name}", self.words.t("participant", "deltaker")),
@@ -587,6 +600,9 @@ impl Cx<'_> {
                 Resolved::NotFound => {}
             }
         }
+        // A party listed many times gets its note once.
+        let mut seen = std::collections::HashSet::new();
+        notes.retain(|n| seen.insert(n.clone()));
         if record.participants.as_ref().is_some_and(|p| p.len() >= MAX_PARTIES) {
             notes.push(format!(
                 "{} {}",

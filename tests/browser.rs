@@ -393,4 +393,52 @@ fn the_cooperation_overview_renders_in_chromium() {
         let (by_page, _) = network_use(log);
         assert!(by_page.is_empty(), "the page requested {by_page:?}");
     }
+
+    // At 1280 px the members' table fits its box and the page: no column
+    // is hidden behind a sideways scroll. The report has no script, so a
+    // copy of it (without its content security policy) measures itself
+    // and writes the widths into the DOM that Chromium dumps.
+    let html = std::fs::read_to_string(&report).expect("the report is written");
+    assert!(!html.contains("<script"), "the report itself has no script");
+    let csp = html
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("the CSP");
+    let csp_end = csp + html[csp..].find('>').expect("closed") + 1;
+    let measured = format!(
+        "{}{}",
+        &html[..csp],
+        &html[csp_end..].replace(
+            "</body>",
+            "<script>var t=document.querySelector('#coop-1-innherred-innkjop figure table');\
+             var e=document.documentElement;\
+             document.body.setAttribute('data-widths',[Math.ceil(t.scrollWidth),t.parentElement.clientWidth,e.scrollWidth,e.clientWidth].join(' '));\
+             </script></body>",
+        )
+    );
+    let copy = dir.path().join("measured.html");
+    std::fs::write(&copy, measured).expect("the copy is written");
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let mut cmd = headless(&browser, profile.path(), &dir.path().join("net-measure.json"));
+    cmd.arg("--window-size=1280,2400")
+        .arg("--dump-dom")
+        .arg(format!("file://{}", copy.display()));
+    let o = run_with_limit(cmd, Duration::from_secs(120));
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let at = dom.find("data-widths=\"").expect("the copy measured itself") + "data-widths=\"".len();
+    let widths: Vec<u32> = dom[at..dom[at..].find('"').map(|e| at + e).expect("closed")]
+        .split(' ')
+        .map(|w| w.parse().expect("a width"))
+        .collect();
+    let [table, its_box, page, viewport] = widths[..] else {
+        panic!("four widths: {widths:?}")
+    };
+    assert!(
+        table <= its_box,
+        "the members' table ({table} px) is wider than its box ({its_box} px)"
+    );
+    assert!(
+        page <= viewport,
+        "the page ({page} px) is wider than the window ({viewport} px)"
+    );
 }

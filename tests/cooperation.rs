@@ -390,6 +390,154 @@ fn html_has_the_cooperation_overview_and_a_section_per_member() {
 }
 
 #[test]
+fn a_member_sections_table_writes_an_amount_one_way_in_a_row() {
+    // Steinkjer's areas: the bars may say `48 mill.`, but the table's row
+    // says `47 800 000` beside `av 47 800 000 NOK`, not `48 mill.`.
+    let html = example(&["--group-by", "cooperation", "--format", "html"]);
+    let at = html
+        .find("Steinkjer kommune · Innherred innkjøp")
+        .expect("Steinkjer's section");
+    let section = &html[at..];
+    let section = &section[..section.find("</section>").expect("closed")];
+    let table = &section[section.find("<table").expect("a table")..];
+    let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(!row.contains("mill."), "an amount written short in a table row: {row}");
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("<td class=\"num\">1 800 000</td>") && r.contains("av 47 800 000 NOK")),
+        "{table}"
+    );
+    let md = example(&["--group-by", "cooperation", "--format", "markdown", "--lang", "nb"]);
+    let at = md
+        .find("Steinkjer kommune · Innherred innkjøp")
+        .expect("Steinkjer's section");
+    let section = &md[at..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |e| e + 1)];
+    assert!(
+        section
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .all(|l| !l.contains("mill.")),
+        "{section}"
+    );
+}
+
+#[test]
+fn buyers_and_parties_in_no_cooperation_are_not_called_members() {
+    let mut records = member_records();
+    // A buyer the register does not know, and one in no cooperation.
+    records.push(record("x-unknown", "Ukjent kommune", "2021-06-01"));
+    // Grouped by buyer, nobody is a member of anything.
+    for (lang, words) in [("nb", ["Medlem", "medlem"]), ("en", ["Member", "member"])] {
+        let (html, _) = anskaff(&["--format", "html", "--group-by", "buyer", "--lang", lang], &records);
+        let overview = &html[html.find("<section id=\"buyers\"").expect("the overview")..];
+        let overview = &overview[..overview.find("</section>").expect("closed")];
+        for w in words {
+            assert!(!overview.contains(w), "{lang}: `{w}` in {overview}");
+        }
+        assert!(overview.contains(if lang == "nb" {
+            ">Oppdragsgiver</th>"
+        } else {
+            ">Buyer</th>"
+        }));
+    }
+    // Grouped by cooperation, the special groups' rows are not members;
+    // a cooperation's are.
+    let (html, _) = anskaff(&["--format", "html", "--group-by", "cooperation"], &records);
+    let sections: Vec<&str> = html.split("<section id=\"coop-").skip(1).collect();
+    let special = sections
+        .iter()
+        .find(|s| s.contains("Ikke i organisasjonsregisteret"))
+        .expect("the group of parties not in the register");
+    let special = &special[..special.find("</section>").expect("closed")];
+    assert!(!special.contains("Medlem") && !special.contains("medlem"), "{special}");
+    assert!(special.contains(">Oppdragsgiver</th>"), "{special}");
+    let nord = sections.iter().find(|s| s.starts_with("1-nord")).expect("Nord");
+    assert!(nord.contains(">Medlem</th>") && nord.contains("medlemmets"));
+}
+
+#[test]
+fn rule_for_names_each_party_once_and_a_nameless_one_in_words() {
+    let mut joint = joint_record();
+    // A listed twice, the buyer also as a participant, a participant with
+    // no name, and one the register does not know, listed three times.
+    joint["participants"] = json!([
+        {"name": "A kommune"}, {"name": "A kommune"}, {"name": "D kommune"}, {},
+        {"name": "Ukjent kommune"}, {"name": "Ukjent kommune"}, {"name": "Ukjent kommune"}
+    ]);
+    for (lang, rule_for, nameless) in [
+        ("en", "Rule for:", "a participant without a name"),
+        ("nb", "Regel for:", "en deltaker uten navn"),
+    ] {
+        let (text, _) = anskaff(&["--color", "never", "--lang", lang], std::slice::from_ref(&joint));
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with(rule_for))
+            .collect();
+        assert!(!lines.is_empty(), "{text}");
+        for line in &lines {
+            let names: Vec<&str> = line[rule_for.len()..].trim().split(", ").collect();
+            let mut once = names.clone();
+            once.dedup();
+            once.sort();
+            once.dedup();
+            assert_eq!(names.len(), once.len(), "a party named twice: {line}");
+            assert!(!names.contains(&"?"), "{line}");
+        }
+        assert!(
+            lines.iter().any(|l| l.contains("A kommune") && l.contains(nameless)),
+            "{lines:?}"
+        );
+        // The note on the party the register does not know comes once.
+        let notes = text.lines().filter(|l| l.contains("Ukjent kommune")).count();
+        assert_eq!(notes, 1, "{text}");
+    }
+    // JSON and CSV say it the same way.
+    let (csv, _) = anskaff(&["--format", "csv"], std::slice::from_ref(&joint));
+    assert!(csv.contains("\"A kommune, a participant without a name\""), "{csv}");
+    assert!(!csv.contains("A kommune, A kommune") && !csv.contains(", ?"), "{csv}");
+}
+
+#[test]
+fn junit_puts_the_groups_that_are_not_a_cooperation_last_as_text_does() {
+    let mut records = member_records();
+    records.push(record("x-unknown", "Ukjent kommune", "2021-06-01"));
+    let mut undated = record("a-undated", "A kommune", "2021-06-01");
+    undated.as_object_mut().map(|o| o.remove("date"));
+    records.push(undated);
+    let (xml, _) = anskaff(&["--format", "junit", "--group-by", "cooperation"], &records);
+    let suites: Vec<&str> = xml
+        .split("<testsuite name=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap_or(0)])
+        .map(|name| name.split(" · ").next().unwrap_or(name))
+        .collect();
+    let mut groups: Vec<&str> = suites.clone();
+    groups.dedup();
+    assert_eq!(
+        groups,
+        [
+            "Nord innkjøp",
+            "Sør innkjøp",
+            "Membership unknown (no date, or the register cannot tell)",
+            "Not in the organisation register"
+        ],
+        "{xml}"
+    );
+    // The same order as the text report's groups.
+    let (text, _) = anskaff(&["--group-by", "cooperation", "--color", "never"], &records);
+    let heads: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("══ ").and_then(|l| l.strip_suffix(" ══")))
+        .collect();
+    assert_eq!(heads, groups, "{text}");
+}
+
+#[test]
 fn text_csv_and_junit_group_records() {
     let (text, _) = anskaff(&["--group-by", "buyer", "--color", "never"], &member_records());
     let a = text.find("══ A kommune ══").expect("A's group");

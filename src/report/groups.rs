@@ -99,7 +99,7 @@ pub fn places(plan: &Plan, r: &Evaluated, by: GroupBy, lang: Lang) -> Vec<Place>
     };
     for (i, party) in scope.parties.iter().enumerate() {
         let bit = 1u64 << i;
-        let (key, name) = (party.key(reg), party.display(reg));
+        let (key, name) = (party.key(reg), party.display(reg, lang));
         match by {
             GroupBy::Buyer => add(Place {
                 key,
@@ -310,14 +310,20 @@ impl Groups {
     /// register does not know, and those in no cooperation.
     pub fn ordered(&self) -> Vec<(&String, &Group)> {
         let mut list: Vec<(&String, &Group)> = self.groups.iter().collect();
-        let last = |k: &str| match k {
-            UNKNOWN_COOPERATION => 1,
-            NOT_IN_REGISTER => 2,
-            NO_COOPERATION => 3,
-            _ => 0,
-        };
-        list.sort_by(|a, b| (last(a.0), &a.1.name, a.0).cmp(&(last(b.0), &b.1.name, b.0)));
+        list.sort_by(|a, b| (rank(a.0), &a.1.name, a.0).cmp(&(rank(b.0), &b.1.name, b.0)));
         list
+    }
+}
+
+/// Where a group with `key` comes in every report: cooperations (or
+/// buyers) first, by name, then the parties whose membership is unknown,
+/// those the register does not know, and those in no cooperation.
+pub fn rank(key: &str) -> u8 {
+    match key {
+        UNKNOWN_COOPERATION => 1,
+        NOT_IN_REGISTER => 2,
+        NO_COOPERATION => 3,
+        _ => 0,
     }
 }
 

@@ -153,6 +153,9 @@ svg.chart .dot2 { fill: var(--s2); }
 .swatch.miss { background: repeating-linear-gradient(45deg, var(--miss-bg) 0 3px, var(--miss) 3px 5px); }
 .legend svg.chart.key { display: inline-block; width: 28px; height: 12px; vertical-align: middle; margin-right: .35rem; }
 .scroll { overflow-x: auto; }
+table.matrix th, table.matrix td, table.matrix .sub { overflow-wrap: normal; }
+table.matrix th[scope="row"], table.matrix thead th:first-child { position: sticky; left: 0; z-index: 1; background: #fff; }
+table.matrix thead th:first-child { background: #f6f8fa; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; font-size: .88rem; }
 table.numbers { font-size: .8rem; }
 th, td { padding: .3rem .45rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
@@ -291,7 +294,7 @@ impl Html {
                 }
                 o.push_str("</dl>\n");
             }
-            Block::Table(table) => table_html(o, table, None, false),
+            Block::Table(table) => table_html(o, table, None, false, false),
             Block::Chart(chart) => self.chart(chart),
         }
     }
@@ -354,17 +357,26 @@ impl Html {
             _ => {}
         }
         if !c.table.rows.is_empty() {
-            table_html(o, &c.table, Some(&c.title), true);
+            let matrix = matches!(c.kind, ChartKind::Matrix { .. });
+            table_html(o, &c.table, Some(&c.title), true, matrix);
         }
         o.push_str("</figure>\n");
     }
 }
 
-fn table_html(o: &mut String, table: &Table, caption: Option<&str>, numbers: bool) {
+/// A table; `matrix` for the table of a matrix chart (members over
+/// areas), whose many columns must fit the page: its cells wrap between
+/// the words of a line (never inside a number), and its first column stays
+/// in view should it still scroll.
+fn table_html(o: &mut String, table: &Table, caption: Option<&str>, numbers: bool, matrix: bool) {
     let _ = write!(
         o,
         "<div class=\"scroll\"><table{}>",
-        if numbers { " class=\"numbers\"" } else { "" }
+        match (numbers, matrix) {
+            (_, true) => " class=\"numbers matrix\"",
+            (true, false) => " class=\"numbers\"",
+            (false, false) => "",
+        }
     );
     if let Some(c) = caption {
         let _ = write!(o, "<caption class=\"vh\">{}</caption>", escape(c));
@@ -402,13 +414,22 @@ fn table_html(o: &mut String, table: &Table, caption: Option<&str>, numbers: boo
             // Short texts (ids, dates, periods) are not broken at hyphens.
             let short = cell.lines.iter().all(|l| l.chars().count() <= 24);
             let class = match (num, wide.get(i).copied().unwrap_or(false), short) {
+                _ if matrix && i > 0 => "",
                 (true, _, _) => " class=\"num\"",
                 (false, true, _) => " class=\"wide\"",
                 (false, false, true) => " class=\"nw\"",
                 _ => "",
             };
             let _ = write!(o, "{open}{class}>");
-            cell_html(o, cell);
+            if matrix && i > 0 {
+                let kept = Cell {
+                    lines: cell.lines.iter().map(|l| keep_numbers(l)).collect(),
+                    ..cell.clone()
+                };
+                cell_html(o, &kept);
+            } else {
+                cell_html(o, cell);
+            }
             o.push_str(close);
         }
         o.push_str("</tr>\n");
@@ -417,6 +438,24 @@ fn table_html(o: &mut String, table: &Table, caption: Option<&str>, numbers: boo
     if let Some(note) = &table.note {
         let _ = writeln!(o, "<p class=\"tablenote\">{}</p>", escape(note));
     }
+}
+
+/// `av 47 800 000 NOK` with no-break spaces inside the number and before
+/// `%`, so that a line may wrap between words but not inside an amount.
+fn keep_numbers(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let before = i
+                .checked_sub(1)
+                .and_then(|j| chars.get(j))
+                .is_some_and(char::is_ascii_digit);
+            let after = chars.get(i + 1).is_some_and(|&a| a.is_ascii_digit() || a == '%');
+            if c == ' ' && before && after { '\u{a0}' } else { c }
+        })
+        .collect()
 }
 
 fn cell_html(o: &mut String, cell: &Cell) {
@@ -553,30 +592,26 @@ fn status_svg(bars: &[StatusBar], lang: Lang) -> Svg {
 /// with the share that complies written above it.
 fn matrix_svg(columns: &[String], rows: &[MatrixRow], lang: Lang) -> Svg {
     let label_w = 190.0;
-    let head = 46.0;
     let row_h = 46.0;
     let k = columns.len().max(1) as f64;
     let col_w = (WIDTH - label_w) / k;
     let bar_w = (col_w - 12.0).max(8.0);
     let chars = ((col_w - 6.0) / 7.6).max(4.0) as usize;
+    // Column heads wrap over as many lines as they need: none is cut.
+    let heads: Vec<Vec<String>> = columns.iter().map(|title| wrap_words(title, chars)).collect();
+    let lines = heads.iter().map(Vec::len).max().unwrap_or(1).max(2);
+    let head = 12.0 + 17.0 * lines as f64;
     let height = head + rows.len() as f64 * row_h;
     let mut o = String::new();
-    // Column heads in up to two lines.
-    for (c, title) in columns.iter().enumerate() {
+    for (c, head_lines) in heads.iter().enumerate() {
         let x = label_w + c as f64 * col_w;
-        let (first, rest) = split_line(title, chars);
-        let _ = write!(
-            o,
-            "<text class=\"small label\" x=\"{}\" y=\"16\">{}</text>",
-            n(x),
-            escape(&first)
-        );
-        if !rest.is_empty() {
+        for (l, line) in head_lines.iter().enumerate() {
             let _ = write!(
                 o,
-                "<text class=\"small label\" x=\"{}\" y=\"33\">{}</text>",
+                "<text class=\"small label\" x=\"{}\" y=\"{}\">{}</text>",
                 n(x),
-                escape(&cut(&rest, chars))
+                n(16.0 + 17.0 * l as f64),
+                escape(line)
             );
         }
     }
@@ -652,27 +687,47 @@ fn matrix_cell(o: &mut String, cell: Option<&MatrixCell>, x: f64, y: f64, w: f64
     }
 }
 
-/// Split `text` at a space so that the first line has at most `max`
-/// characters.
-fn split_line(text: &str, max: usize) -> (String, String) {
-    if text.chars().count() <= max {
-        return (text.to_string(), String::new());
-    }
-    let mut first = String::new();
-    let mut words = text.split(' ').peekable();
-    while let Some(w) = words.peek() {
-        let len = first.chars().count() + usize::from(!first.is_empty()) + w.chars().count();
-        if len > max && !first.is_empty() {
-            break;
+/// `text` in lines of at most `max` characters, broken at spaces; a word
+/// longer than a line is broken after a hyphen, or else with one.
+fn wrap_words(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(2);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = line.chars().count();
+            let room = if used == 0 { max } else { max.saturating_sub(used + 1) };
+            if word.len() <= room {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word longer than a whole line: break it after a hyphen
+            // within the line, else at the line's end with a hyphen.
+            let cut = word[..max].iter().rposition(|&c| c == '-').map(|i| i + 1);
+            let (head, rest) = match cut {
+                Some(at) if at > 1 => (word[..at].iter().collect::<String>(), word[at..].to_vec()),
+                _ => {
+                    let mut head: String = word[..max - 1].iter().collect();
+                    head.push('-');
+                    (head, word[max - 1..].to_vec())
+                }
+            };
+            lines.push(head);
+            word = rest;
         }
-        if !first.is_empty() {
-            first.push(' ');
-        }
-        first.push_str(w);
-        words.next();
     }
-    let rest: Vec<&str> = words.collect();
-    (cut(&first, max).into_owned(), rest.join(" "))
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn matrix_desc(columns: &[String], rows: &[MatrixRow]) -> String {
@@ -911,6 +966,31 @@ mod tests {
         assert_eq!(rich("made as `direct` <b>"), "made as <code>direct</code> &lt;b&gt;");
         assert_eq!(rich("one ` alone"), "one ` alone");
         assert_eq!(rich("`a` and `b"), "<code>a</code> and `b");
+    }
+
+    #[test]
+    fn chart_heads_wrap_and_are_never_cut() {
+        assert_eq!(
+            wrap_words("Konkurranse og delkontrakter", 14),
+            ["Konkurranse og", "delkontrakter"]
+        );
+        assert_eq!(
+            wrap_words("E-handel og kontraktsoppfølging", 13),
+            ["E-handel og", "kontraktsopp-", "følging"]
+        );
+        assert_eq!(wrap_words("Alle områder", 13), ["Alle områder"]);
+        assert_eq!(wrap_words("", 13), [""]);
+        // Every letter is still there.
+        let text = "Kategoristyrt innkjøp-og-sånt";
+        let joined: String = wrap_words(text, 6).concat();
+        assert_eq!(joined.replace(['-', ' '], ""), text.replace(['-', ' '], ""));
+    }
+
+    #[test]
+    fn numbers_in_matrix_cells_do_not_break() {
+        assert_eq!(keep_numbers("av 47 800 000 NOK"), "av 47\u{a0}800\u{a0}000 NOK");
+        assert_eq!(keep_numbers("3,8 %"), "3,8\u{a0}%");
+        assert_eq!(keep_numbers("1 av 3 poster"), "1 av 3 poster");
     }
 
     #[test]

@@ -245,10 +245,13 @@ impl<W: Write> Renderer for JunitRenderer<W> {
     }
 
     fn finish(&mut self, plan: &Plan, _meta: &Meta, _summary: &Summary, _errors: &[InputError]) -> io::Result<()> {
-        // Grouped: the groups by name, else one suite per policy.
+        // Grouped: the groups in the order of the other reports (by name,
+        // the groups that are not a cooperation last), else one suite per
+        // policy.
         let mut suites: Vec<(String, Suite)> = if self.group_by.is_some() {
             let mut grouped = std::mem::take(&mut self.grouped);
-            grouped.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+            let rank = |key: &str| super::groups::rank(key.split('\u{1f}').next().unwrap_or(key));
+            grouped.sort_by(|a, b| (rank(&a.0), &a.1, &a.0).cmp(&(rank(&b.0), &b.1, &b.0)));
             grouped.into_iter().map(|(_, name, suite)| (name, suite)).collect()
         } else {
             std::mem::take(&mut self.suites)

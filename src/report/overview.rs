@@ -16,7 +16,7 @@ use super::{Breakdown, outcome_word, severity_word};
 use crate::finding::Outcome;
 use crate::plan::Plan;
 use crate::syntax::ast::Lang;
-use crate::value::Currency;
+use crate::value::{Currency, format_amount};
 
 /// Member sections a page holds at most (the JSON report has every group).
 pub const MAX_MEMBER_SECTIONS: usize = 60;
@@ -39,6 +39,8 @@ fn slug(key: &str) -> String {
 pub fn sections(plan: &Plan, g: &Groups, lang: Lang) -> Vec<Section> {
     let mut out = Vec::new();
     let mut members_shown = 0;
+    // Whose sections were left out, if any were.
+    let mut left_out = None;
     match g.by {
         GroupBy::Cooperation => {
             for (i, (key, group)) in g.ordered().into_iter().enumerate() {
@@ -52,12 +54,16 @@ pub fn sections(plan: &Plan, g: &Groups, lang: Lang) -> Vec<Section> {
                         t(lang, "the members side by side", "medlemmene side om side")
                     ),
                 };
+                // Parties in no cooperation (or not known to be) are not
+                // members of anything: their rows are the buyers'.
+                let who = if is_special(key) { Who::Buyers } else { Who::Members };
                 out.push(overview(
                     plan,
                     format!("coop-{}-{}", i + 1, slug(key)),
                     title,
                     &group.tally,
                     &rows,
+                    who,
                     lang,
                 ));
                 // Parties in no cooperation (or not known to be) are not its
@@ -67,6 +73,7 @@ pub fn sections(plan: &Plan, g: &Groups, lang: Lang) -> Vec<Section> {
                 }
                 for (j, (mkey, name, tally)) in rows.iter().enumerate() {
                     if members_shown >= MAX_MEMBER_SECTIONS {
+                        left_out = Some(Who::Members);
                         break;
                     }
                     members_shown += 1;
@@ -96,8 +103,12 @@ pub fn sections(plan: &Plan, g: &Groups, lang: Lang) -> Vec<Section> {
                 t(lang, "The buyers side by side", "Oppdragsgiverne side om side"),
                 &all,
                 &rows,
+                Who::Buyers,
                 lang,
             ));
+            if rows.len() > MAX_MEMBER_SECTIONS {
+                left_out = Some(Who::Buyers);
+            }
             for (j, (key, name, tally)) in rows.iter().enumerate().take(MAX_MEMBER_SECTIONS) {
                 out.push(member(
                     plan,
@@ -109,16 +120,27 @@ pub fn sections(plan: &Plan, g: &Groups, lang: Lang) -> Vec<Section> {
             }
         }
     }
-    if members_shown >= MAX_MEMBER_SECTIONS
-        && let Some(last) = out.last_mut()
-    {
+    if let (Some(who), Some(last)) = (left_out, out.last_mut()) {
+        let (en, nb) = match who {
+            Who::Members => ("members", "medlemmene"),
+            Who::Buyers => ("buyers", "oppdragsgiverne"),
+        };
         last.blocks.push(Block::Note(if lang == Lang::Nb {
-            format!("Rapporten viser de første {MAX_MEMBER_SECTIONS} medlemmene; JSON-rapporten har alle.")
+            format!("Rapporten viser de første {MAX_MEMBER_SECTIONS} {nb}; JSON-rapporten har alle.")
         } else {
-            format!("The report shows the first {MAX_MEMBER_SECTIONS} members; the JSON report has all.")
+            format!("The report shows the first {MAX_MEMBER_SECTIONS} {en}; the JSON report has all.")
         }));
     }
     out
+}
+
+/// Whose rows an overview has: a cooperation's members, or buyers (grouped
+/// by buyer, or parties in no cooperation, or not known to be), who are not
+/// members of anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Members,
+    Buyers,
 }
 
 /// A cell of the overview: the share of the value in NOK that complies, or,
@@ -177,6 +199,7 @@ fn overview(
     title: String,
     total: &Tally,
     rows: &[(&String, &String, &Tally)],
+    who: Who,
     lang: Lang,
 ) -> Section {
     // The areas some member has records in, in the plan's order.
@@ -204,7 +227,10 @@ fn overview(
             }
         })
         .collect();
-    let mut head = vec![t(lang, "Member", "Medlem")];
+    let mut head = vec![match who {
+        Who::Members => t(lang, "Member", "Medlem"),
+        Who::Buyers => t(lang, "Buyer", "Oppdragsgiver"),
+    }];
     head.extend(columns.iter().cloned());
     let table_rows = shown
         .iter()
@@ -219,11 +245,18 @@ fn overview(
             row
         })
         .collect();
-    let mut blocks = vec![Block::Para(t(
-        lang,
-        "Each cell shows the share of the member's spend (NOK) that complies with the rules of the strategy area, split into compliant, non-compliant and incomplete; where a member has no value in NOK, the share of its records. A joint procurement counts for every member that takes part, with the rules that are that member's.",
-        "Hver celle viser hvor stor del av medlemmets innkjøp (NOK) som er i samsvar med reglene i strategiområdet, delt i i samsvar, ikke i samsvar og ufullstendig; der medlemmet ikke har verdi i NOK, andelen av postene. En felles anskaffelse teller for hvert medlem som deltar, med reglene som gjelder for det medlemmet.",
-    ))];
+    let mut blocks = vec![Block::Para(match who {
+        Who::Members => t(
+            lang,
+            "Each cell shows the share of the member's spend (NOK) that complies with the rules of the strategy area, split into compliant, non-compliant and incomplete; where a member has no value in NOK, the share of its records. A joint procurement counts for every member that takes part, with the rules that are that member's.",
+            "Hver celle viser hvor stor del av medlemmets innkjøp (NOK) som er i samsvar med reglene i strategiområdet, delt i i samsvar, ikke i samsvar og ufullstendig; der medlemmet ikke har verdi i NOK, andelen av postene. En felles anskaffelse teller for hvert medlem som deltar, med reglene som gjelder for det medlemmet.",
+        ),
+        Who::Buyers => t(
+            lang,
+            "Each cell shows the share of the buyer's spend (NOK) that complies with the rules of the strategy area, split into compliant, non-compliant and incomplete; where a buyer has no value in NOK, the share of its records. A joint procurement counts for the buyer that leads it and for every participant, each with the rules that are its own.",
+            "Hver celle viser hvor stor del av oppdragsgiverens innkjøp (NOK) som er i samsvar med reglene i strategiområdet, delt i i samsvar, ikke i samsvar og ufullstendig; der oppdragsgiveren ikke har verdi i NOK, andelen av postene. En felles anskaffelse teller for oppdragsgiveren som leder den og for hver deltaker, med reglene som gjelder for hver av dem.",
+        ),
+    })];
     if total.overall.records > 0 && !total.overall.spend.is_empty() {
         blocks.push(Block::Figures(figures(&total.overall, lang)));
     }
@@ -301,19 +334,20 @@ fn member(plan: &Plan, id: String, title: String, tally: &Tally, lang: Lang) -> 
     let mut bars: Vec<StatusBar> = Vec::new();
     let mut rows = Vec::new();
     let mut add = |label: String, b: &Breakdown| {
-        let bar = match b.spend.get(&Currency::NOK).filter(|s| !s.total.is_zero()) {
-            Some(s) => value_bar(label.clone(), s, lang),
-            None => count_bar(label.clone(), b, lang),
+        // The bar writes amounts short (`48 mill.`); the table writes them
+        // in full, as its last column does (`av 47 800 000 NOK`), so that
+        // a row never shows one amount in two ways.
+        let (bar, parts) = match b.spend.get(&Currency::NOK).filter(|s| !s.total.is_zero()) {
+            Some(s) => (
+                value_bar(label.clone(), s, lang),
+                [s.compliant, s.non_compliant, s.incomplete].map(|d| format_amount(d, lang)),
+            ),
+            None => (
+                count_bar(label.clone(), b, lang),
+                [b.compliant, b.non_compliant, b.incomplete].map(|n| n.to_string()),
+            ),
         };
-        rows.push((
-            label,
-            [
-                bar.part_labels[0].clone(),
-                bar.part_labels[1].clone(),
-                bar.part_labels[2].clone(),
-            ],
-            cell_text(b, lang),
-        ));
+        rows.push((label, parts, cell_text(b, lang)));
         bars.push(bar);
     };
     add(t(lang, "All areas", "Alle områder"), b);
