@@ -276,17 +276,14 @@ impl Register {
                 None => unknown = true,
             }
         }
+        // An incomplete member list (`members_complete = false`) lacks
+        // authorities the register does not know; one it knows is a member
+        // only where it is listed; otherwise every authority of the
+        // register would be a possible member of every such cooperation.
         if unknown {
-            return Belongs::Unknown;
-        }
-        // A member list the register does not hold in full may lack this
-        // authority, unless the authority did not exist on the day or its
-        // listed membership does not cover it.
-        let absent = date.is_some_and(|d| self.authority(authority).term.holds_on(d) == Some(false));
-        if c.complete || outside.is_some() || absent {
-            Belongs::No(outside)
-        } else {
             Belongs::Unknown
+        } else {
+            Belongs::No(outside)
         }
     }
 
@@ -899,7 +896,7 @@ members = [{ authority = "old", to = "unknown" }]
     }
 
     #[test]
-    fn an_incomplete_member_list_is_unknown_only_where_it_could_matter() {
+    fn an_incomplete_member_list_makes_no_known_authority_a_possible_member() {
         let (r, d, _) = register(
             r#"
 [[authority]]
@@ -925,9 +922,13 @@ members = [{ authority = "left", to = 2018-06-30 }]
         assert!(d.is_empty(), "{d:?}");
         let c = r.cooperation_by_id("c").expect("c");
         let id = |a| r.authority_by_id(a).expect("authority");
-        // Not listed: it may be one of the members the register lacks...
-        assert_eq!(r.belongs(c, id("here"), Some(day("2022-03-01"))), Belongs::Unknown);
-        // ...but not when it did not exist, nor after its listed membership.
+        // The members the register lacks are authorities it does not know:
+        // one it knows is outside unless listed, also when it did not exist
+        // or its listed membership had ended.
+        assert!(matches!(
+            r.belongs(c, id("here"), Some(day("2022-03-01"))),
+            Belongs::No(None)
+        ));
         assert!(matches!(
             r.belongs(c, id("gone"), Some(day("2022-03-01"))),
             Belongs::No(_)
