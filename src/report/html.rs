@@ -7,53 +7,14 @@
 //! The page is built from the summary alone ([`super::page`]): the renderer
 //! keeps no record.
 
-use super::baseline::Comparison;
 use super::page::{
     Bar, Block, Cell, Chart, ChartKind, MatrixCell, MatrixRow, Page, Section, Series, StatusBar, Table, Tone,
 };
-use super::{Meta, Renderer, Summary, status_word};
-use crate::finding::{Evaluated, InputError, Status};
-use crate::plan::Plan;
+use super::{Meta, status_word};
+use crate::finding::Status;
 use crate::syntax::ast::Lang;
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::{self, Write};
-
-pub struct HtmlRenderer<W: Write> {
-    out: W,
-    comparison: Option<Comparison>,
-}
-
-impl<W: Write> HtmlRenderer<W> {
-    pub fn new(out: W) -> Self {
-        HtmlRenderer { out, comparison: None }
-    }
-}
-
-impl<W: Write> Renderer for HtmlRenderer<W> {
-    fn begin(&mut self, _plan: &Plan, _meta: &Meta) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn record(&mut self, _plan: &Plan, _record: &Evaluated) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn finish(&mut self, plan: &Plan, meta: &Meta, summary: &Summary, errors: &[InputError]) -> io::Result<()> {
-        let page = super::page::build(plan, meta, summary, errors, self.comparison.as_ref());
-        self.out.write_all(render(&page, meta).as_bytes())?;
-        self.out.flush()
-    }
-
-    /// The page shows aggregates only.
-    fn wants_records(&self) -> bool {
-        false
-    }
-
-    fn compared(&mut self, comparison: &Comparison) {
-        self.comparison = Some(comparison.clone());
-    }
-}
 
 /// Escaped text with `code` spans (as policy messages write values) set
 /// as code.

@@ -2,49 +2,9 @@
 //! report ([`super::page`]) for wikis and case papers, with tables where
 //! the HTML report draws charts. Like the HTML report it keeps no record.
 
-use super::baseline::Comparison;
 use super::page::{Block, Cell, Chart, ChartKind, Page, Table};
-use super::{Meta, Renderer, Summary};
-use crate::finding::{Evaluated, InputError};
-use crate::plan::Plan;
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::{self, Write};
-
-pub struct MarkdownRenderer<W: Write> {
-    out: W,
-    comparison: Option<Comparison>,
-}
-
-impl<W: Write> MarkdownRenderer<W> {
-    pub fn new(out: W) -> Self {
-        MarkdownRenderer { out, comparison: None }
-    }
-}
-
-impl<W: Write> Renderer for MarkdownRenderer<W> {
-    fn begin(&mut self, _plan: &Plan, _meta: &Meta) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn record(&mut self, _plan: &Plan, _record: &Evaluated) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn finish(&mut self, plan: &Plan, meta: &Meta, summary: &Summary, errors: &[InputError]) -> io::Result<()> {
-        let page = super::page::build(plan, meta, summary, errors, self.comparison.as_ref());
-        self.out.write_all(render(&page).as_bytes())?;
-        self.out.flush()
-    }
-
-    fn wants_records(&self) -> bool {
-        false
-    }
-
-    fn compared(&mut self, comparison: &Comparison) {
-        self.comparison = Some(comparison.clone());
-    }
-}
 
 /// Text made literal in Markdown: punctuation that could start markup is
 /// escaped with a backslash, and line breaks become spaces (a table cell

@@ -111,8 +111,8 @@ pub fn renderer<'w>(
                 .member(options.member.clone()),
         ),
         ReportFormat::Json => Box::new(json::JsonRenderer::new(out, options.summary_only)),
-        ReportFormat::Html => Box::new(html::HtmlRenderer::new(out)),
-        ReportFormat::Markdown => Box::new(markdown::MarkdownRenderer::new(out)),
+        ReportFormat::Html => Box::new(page::PageRenderer::new(out, html::render)),
+        ReportFormat::Markdown => Box::new(page::PageRenderer::new(out, |page, _| markdown::render(page))),
         ReportFormat::Junit => Box::new(junit::JunitRenderer::new(out).grouped(options.group_by)),
         ReportFormat::Csv => Box::new(self::csv::CsvRenderer::new(out, options.bom).grouped(options.group_by)),
     };

@@ -8,14 +8,15 @@
 //! kept. Texts are plain (not escaped); each renderer escapes them.
 
 use super::baseline::{Change, Comparison};
-use super::{Breakdown, Quarter, Spend, Summary, outcome_word, severity_word, share, status_word};
-use crate::finding::{InputError, Outcome, Status};
+use super::{Breakdown, Meta, Quarter, Renderer, Spend, Summary, outcome_word, severity_word, share, status_word};
+use crate::finding::{Evaluated, InputError, Outcome, Status};
 use crate::plan::{ParamValue, Plan};
 use crate::syntax::ast::Lang;
 use crate::value::{Currency, format_amount, format_decimal};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 /// A report page.
 #[derive(Debug, Clone, PartialEq)]
@@ -344,14 +345,51 @@ pub(super) fn breakdown_chart(b: &Breakdown, lang: Lang) -> (Vec<StatusBar>, Vec
     (bars, rows)
 }
 
+/// The renderer of a page format (HTML, Markdown): it keeps no record and
+/// writes the page built from the summary at the end.
+pub struct PageRenderer<W: Write> {
+    out: W,
+    comparison: Option<Comparison>,
+    render: fn(&Page, &Meta) -> String,
+}
+
+impl<W: Write> PageRenderer<W> {
+    pub fn new(out: W, render: fn(&Page, &Meta) -> String) -> Self {
+        PageRenderer {
+            out,
+            comparison: None,
+            render,
+        }
+    }
+}
+
+impl<W: Write> Renderer for PageRenderer<W> {
+    fn begin(&mut self, _plan: &Plan, _meta: &Meta) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn record(&mut self, _plan: &Plan, _record: &Evaluated) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self, plan: &Plan, meta: &Meta, summary: &Summary, errors: &[InputError]) -> io::Result<()> {
+        let page = build(plan, meta, summary, errors, self.comparison.as_ref());
+        self.out.write_all((self.render)(&page, meta).as_bytes())?;
+        self.out.flush()
+    }
+
+    /// The page shows aggregates only.
+    fn wants_records(&self) -> bool {
+        false
+    }
+
+    fn compared(&mut self, comparison: &Comparison) {
+        self.comparison = Some(comparison.clone());
+    }
+}
+
 /// Build the page of a run.
-pub fn build(
-    plan: &Plan,
-    meta: &super::Meta,
-    s: &Summary,
-    errors: &[InputError],
-    comparison: Option<&Comparison>,
-) -> Page {
+pub fn build(plan: &Plan, meta: &Meta, s: &Summary, errors: &[InputError], comparison: Option<&Comparison>) -> Page {
     let lang = meta.lang;
     let mut sections = vec![headline(s, lang)];
     if let Some(c) = comparison {
